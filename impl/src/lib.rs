@@ -1,0 +1,10 @@
+//! Quorate's protocols as deterministic, sans-IO stateright actors, generic over crypto,
+//! together with the shared pieces they are built from: crypto, quorum thresholds and the
+//! trace format (DESIGN §3).
+
+pub mod calibration;
+pub mod component;
+pub mod crypto;
+pub mod paxos;
+pub mod quorum;
+pub mod trace;

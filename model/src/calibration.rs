@@ -1,0 +1,100 @@
+//! The calibration protocol under our `System` host: single-decree Paxos whose state graph is
+//! that of stateright's `examples/paxos.rs` (16,668 unique states with 2 clients, 1,194,428 with
+//! 3). It anchors the differential test against `ActorModel` and the checker benchmarks.
+
+use crate::check::{run_check, CheckOptions, Report};
+use crate::registry::{ConfigError, ConfigInfo, ProtocolInfo};
+use crate::system::{System, SystemState};
+use quorate_impl::calibration::{
+    calibration_actors, record_invocation, record_return, value_chosen, CalibrationActor,
+    CalibrationHistory,
+};
+use stateright::semantics::register::Register;
+use stateright::semantics::LinearizabilityTester;
+use stateright::Expectation;
+
+/// The calibration system with `client_count` clients.
+pub type CalibrationSystem = System<CalibrationActor, CalibrationHistory>;
+
+/// Builds the calibration system with `client_count` clients.
+pub fn system(client_count: usize) -> CalibrationSystem {
+    System::new(
+        calibration_actors(client_count),
+        LinearizabilityTester::new(Register('\0')),
+    )
+    .record_msg_out(|history, env| record_invocation(history, env.src, env.dst, env.msg))
+    .record_msg_in(|history, env| record_return(history, env.src, env.dst, env.msg))
+    .property(
+        Expectation::Always,
+        "linearizable",
+        |_, state: &SystemState<_, _>| state.history.serialized_history().is_some(),
+    )
+    .property(
+        Expectation::Sometimes,
+        "value chosen",
+        |_, state: &SystemState<_, _>| value_chosen(state.network.iter_all().map(|env| env.msg)),
+    )
+}
+
+fn check(
+    config: &str,
+    mutant: Option<&str>,
+    options: &CheckOptions,
+) -> Result<Report, ConfigError> {
+    if let Some(mutant) = mutant {
+        return Err(ConfigError(format!(
+            "calibration has no mutants (got {mutant:?})"
+        )));
+    }
+    let clients = match config {
+        "2-clients" => 2,
+        "3-clients" => 3,
+        other => {
+            return Err(ConfigError(format!(
+                "unknown calibration configuration {other:?}; known: 2-clients, 3-clients"
+            )))
+        }
+    };
+    Ok(run_check(
+        "calibration",
+        config,
+        None,
+        system(clients),
+        options,
+    ))
+}
+
+/// The registry entry.
+pub fn protocol() -> ProtocolInfo {
+    ProtocolInfo {
+        name: "calibration",
+        summary:
+            "single-decree Paxos register identical in behaviour to stateright's examples/paxos.rs",
+        configs: vec![
+            ConfigInfo {
+                name: "2-clients",
+                summary:
+                    "3 servers, 2 clients (Put then Get), unordered non-duplicating, no faults",
+                budget_states: 20_000,
+                budget_seconds: 10,
+                expected_unique: Some(16_668),
+                soak: false,
+            },
+            ConfigInfo {
+                name: "3-clients",
+                summary:
+                    "3 servers, 3 clients (Put then Get), unordered non-duplicating, no faults",
+                budget_states: 1_200_000,
+                budget_seconds: 120,
+                expected_unique: Some(1_194_428),
+                soak: false,
+            },
+        ],
+        mutants: Vec::new(),
+        properties: vec![
+            ("linearizable", "the register history is linearizable"),
+            ("value chosen", "sometimes: a Get returns a written value"),
+        ],
+        check,
+    }
+}

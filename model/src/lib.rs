@@ -1,0 +1,16 @@
+//! quorate-model: the `System` model host for the protocol actors, configurations, properties
+//! bound to `quorate_spec`, and the check front end as a library (the `quorate` binary in
+//! `net/` calls it).
+//!
+//! Architecture invariant: no I/O beyond writing reports to a caller-supplied writer; the actors
+//! checked here are the very ones `net/` deploys.
+
+pub mod calibration;
+pub mod check;
+pub mod network;
+pub mod paxos;
+pub mod registry;
+pub mod system;
+
+pub use network::{Envelope, Network, NetworkKind};
+pub use system::{ActionOf, System, SystemAction, SystemState, ACTOR_ASSERTION};

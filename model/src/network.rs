@@ -1,0 +1,359 @@
+//! The model's network: the in-flight messages of a [`crate::System`] state.
+//!
+//! Semantics follow stateright's `Network` (so the differential test against `ActorModel` holds),
+//! but the representation is ours: BTree-based (canonical iteration and encoding), and the
+//! unordered kinds keep an incremental multiset hash so fingerprinting a state does not walk
+//! every envelope.
+
+use serde::{Deserialize, Serialize};
+use stateright::actor::Id;
+use std::collections::{BTreeMap, VecDeque};
+use std::hash::{Hash, Hasher};
+
+/// One message in flight from `src` to `dst`.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Envelope<Msg> {
+    /// Sender.
+    pub src: Id,
+    /// Receiver.
+    pub dst: Id,
+    /// Payload.
+    pub msg: Msg,
+}
+
+/// The delivery discipline of a configuration (DESIGN §5 "Network contract").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum NetworkKind {
+    /// Each send is delivered at most once, in any order: the deployment contract.
+    UnorderedNonDuplicating,
+    /// A delivered message may be delivered again (models duplication by the network).
+    UnorderedDuplicating,
+    /// FIFO per directed pair: only the head of a flow may be delivered or dropped.
+    Ordered,
+}
+
+impl NetworkKind {
+    /// The names accepted on the command line.
+    pub const NAMES: [&'static str; 3] = ["unordered", "duplicating", "ordered"];
+
+    /// The command-line name of this kind.
+    pub fn name(self) -> &'static str {
+        match self {
+            NetworkKind::UnorderedNonDuplicating => "unordered",
+            NetworkKind::UnorderedDuplicating => "duplicating",
+            NetworkKind::Ordered => "ordered",
+        }
+    }
+}
+
+/// In-flight messages. Equality and hashing depend only on contents.
+#[derive(Clone, Debug)]
+pub enum Network<Msg> {
+    /// A multiset of envelopes with a commutative hash of its contents.
+    Unordered {
+        /// Envelope -> copies in flight (never 0).
+        bag: BTreeMap<Envelope<Msg>, u32>,
+        /// Wrapping sum of the envelope hashes, one term per copy.
+        bag_hash: u64,
+    },
+    /// A set of envelopes; delivery leaves the envelope in place. `last` is the most recently
+    /// delivered envelope, so that re-deliveries give distinct states (as stateright does).
+    Duplicating {
+        /// Envelopes ever sent and not dropped.
+        set: BTreeMap<Envelope<Msg>, ()>,
+        /// Wrapping sum of the envelope hashes.
+        set_hash: u64,
+        /// The last delivered envelope.
+        last: Option<Envelope<Msg>>,
+    },
+    /// A FIFO queue per directed pair.
+    Ordered(BTreeMap<(Id, Id), VecDeque<Msg>>),
+}
+
+fn envelope_hash<Msg: Hash>(env: &Envelope<Msg>) -> u64 {
+    // SipHash with fixed keys: stable across runs and processes, so fingerprints are too.
+    let mut hasher = std::hash::DefaultHasher::new();
+    env.hash(&mut hasher);
+    hasher.finish()
+}
+
+impl<Msg: Clone + Ord + Hash> Network<Msg> {
+    /// An empty network of the given kind.
+    pub fn new(kind: NetworkKind) -> Self {
+        match kind {
+            NetworkKind::UnorderedNonDuplicating => Network::Unordered {
+                bag: BTreeMap::new(),
+                bag_hash: 0,
+            },
+            NetworkKind::UnorderedDuplicating => Network::Duplicating {
+                set: BTreeMap::new(),
+                set_hash: 0,
+                last: None,
+            },
+            NetworkKind::Ordered => Network::Ordered(BTreeMap::new()),
+        }
+    }
+
+    /// Which kind this is.
+    pub fn kind(&self) -> NetworkKind {
+        match self {
+            Network::Unordered { .. } => NetworkKind::UnorderedNonDuplicating,
+            Network::Duplicating { .. } => NetworkKind::UnorderedDuplicating,
+            Network::Ordered(_) => NetworkKind::Ordered,
+        }
+    }
+
+    /// Puts a message in flight.
+    pub fn send(&mut self, env: Envelope<Msg>) {
+        match self {
+            Network::Unordered { bag, bag_hash } => {
+                *bag_hash = bag_hash.wrapping_add(envelope_hash(&env));
+                *bag.entry(env).or_insert(0) += 1;
+            }
+            Network::Duplicating { set, set_hash, .. } => {
+                let hash = envelope_hash(&env);
+                if set.insert(env, ()).is_none() {
+                    *set_hash = set_hash.wrapping_add(hash);
+                }
+            }
+            Network::Ordered(flows) => flows
+                .entry((env.src, env.dst))
+                .or_default()
+                .push_back(env.msg),
+        }
+    }
+
+    /// Removes one copy of a message that was delivered.
+    pub fn on_deliver(&mut self, env: Envelope<Msg>) {
+        match self {
+            Network::Unordered { .. } => self.remove_one(&env),
+            Network::Duplicating { last, .. } => *last = Some(env),
+            Network::Ordered(_) => self.remove_one(&env),
+        }
+    }
+
+    /// Removes one copy of a message that was lost.
+    pub fn on_drop(&mut self, env: Envelope<Msg>) {
+        match self {
+            Network::Duplicating { set, set_hash, .. } => {
+                if set.remove(&env).is_some() {
+                    *set_hash = set_hash.wrapping_sub(envelope_hash(&env));
+                }
+            }
+            _ => self.remove_one(&env),
+        }
+    }
+
+    fn remove_one(&mut self, env: &Envelope<Msg>) {
+        match self {
+            Network::Unordered { bag, bag_hash } => {
+                let count = bag
+                    .get_mut(env)
+                    .expect("the model only delivers or drops envelopes that are in flight");
+                *count -= 1;
+                if *count == 0 {
+                    bag.remove(env);
+                }
+                *bag_hash = bag_hash.wrapping_sub(envelope_hash(env));
+            }
+            Network::Ordered(flows) => {
+                let flow = flows
+                    .get_mut(&(env.src, env.dst))
+                    .expect("the model only delivers or drops heads of existing flows");
+                let head = flow.pop_front();
+                assert!(
+                    head.as_ref() == Some(&env.msg),
+                    "only a flow's head leaves it"
+                );
+                if flow.is_empty() {
+                    flows.remove(&(env.src, env.dst));
+                }
+            }
+            Network::Duplicating { .. } => {
+                unreachable!("duplicating networks keep delivered envelopes")
+            }
+        }
+    }
+
+    /// Envelopes that may be delivered or dropped next: every distinct envelope, or each flow's
+    /// head for FIFO networks.
+    pub fn deliverable(&self) -> Vec<Envelope<&Msg>> {
+        match self {
+            Network::Unordered { bag, .. } => bag.keys().map(Envelope::borrowed).collect(),
+            Network::Duplicating { set, .. } => set.keys().map(Envelope::borrowed).collect(),
+            Network::Ordered(flows) => flows
+                .iter()
+                .filter_map(|(&(src, dst), flow)| {
+                    flow.front().map(|msg| Envelope { src, dst, msg })
+                })
+                .collect(),
+        }
+    }
+
+    /// Every message in flight, with multiplicity.
+    pub fn iter_all(&self) -> Box<dyn Iterator<Item = Envelope<&Msg>> + '_> {
+        match self {
+            Network::Unordered { bag, .. } => Box::new(
+                bag.iter()
+                    .flat_map(|(env, &count)| std::iter::repeat_n(env.borrowed(), count as usize)),
+            ),
+            Network::Duplicating { set, .. } => Box::new(set.keys().map(Envelope::borrowed)),
+            Network::Ordered(flows) => Box::new(flows.iter().flat_map(|(&(src, dst), flow)| {
+                flow.iter().map(move |msg| Envelope { src, dst, msg })
+            })),
+        }
+    }
+
+    /// Number of messages in flight, with multiplicity.
+    pub fn len(&self) -> usize {
+        match self {
+            Network::Unordered { bag, .. } => bag.values().map(|&c| c as usize).sum(),
+            Network::Duplicating { set, .. } => set.len(),
+            Network::Ordered(flows) => flows.values().map(VecDeque::len).sum(),
+        }
+    }
+
+    /// True when nothing is in flight.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl<Msg> Envelope<Msg> {
+    /// Borrows the payload.
+    pub fn borrowed(&self) -> Envelope<&Msg> {
+        Envelope {
+            src: self.src,
+            dst: self.dst,
+            msg: &self.msg,
+        }
+    }
+}
+
+impl<Msg: Clone> Envelope<&Msg> {
+    /// Clones the payload.
+    pub fn to_owned_msg(&self) -> Envelope<Msg> {
+        Envelope {
+            src: self.src,
+            dst: self.dst,
+            msg: self.msg.clone(),
+        }
+    }
+}
+
+impl<Msg: PartialEq> PartialEq for Network<Msg> {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (
+                Network::Unordered {
+                    bag: a,
+                    bag_hash: ha,
+                },
+                Network::Unordered {
+                    bag: b,
+                    bag_hash: hb,
+                },
+            ) => ha == hb && a == b,
+            (
+                Network::Duplicating {
+                    set: a, last: la, ..
+                },
+                Network::Duplicating {
+                    set: b, last: lb, ..
+                },
+            ) => la == lb && a == b,
+            (Network::Ordered(a), Network::Ordered(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
+impl<Msg: Eq> Eq for Network<Msg> {}
+
+impl<Msg: Hash> Hash for Network<Msg> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        match self {
+            Network::Unordered { bag_hash, .. } => bag_hash.hash(state),
+            Network::Duplicating { set_hash, last, .. } => {
+                set_hash.hash(state);
+                last.hash(state);
+            }
+            Network::Ordered(flows) => flows.hash(state),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(src: usize, dst: usize, msg: u8) -> Envelope<u8> {
+        Envelope {
+            src: Id::from(src),
+            dst: Id::from(dst),
+            msg,
+        }
+    }
+
+    fn hash_of<T: Hash>(value: &T) -> u64 {
+        let mut hasher = std::hash::DefaultHasher::new();
+        value.hash(&mut hasher);
+        hasher.finish()
+    }
+
+    #[test]
+    fn unordered_hash_is_independent_of_send_order() {
+        let mut a = Network::new(NetworkKind::UnorderedNonDuplicating);
+        let mut b = Network::new(NetworkKind::UnorderedNonDuplicating);
+        for e in [env(0, 1, 7), env(1, 0, 8), env(0, 1, 7)] {
+            a.send(e);
+        }
+        for e in [env(0, 1, 7), env(0, 1, 7), env(1, 0, 8)] {
+            b.send(e);
+        }
+        assert_eq!(a, b);
+        assert_eq!(hash_of(&a), hash_of(&b));
+        assert_eq!(a.len(), 3);
+        assert_eq!(
+            a.deliverable().len(),
+            2,
+            "duplicates are one deliverable action"
+        );
+    }
+
+    #[test]
+    fn unordered_delivery_consumes_one_copy_and_restores_the_hash() {
+        let mut net = Network::new(NetworkKind::UnorderedNonDuplicating);
+        let empty_hash = hash_of(&net);
+        net.send(env(0, 1, 7));
+        net.send(env(0, 1, 7));
+        net.on_deliver(env(0, 1, 7));
+        assert_eq!(net.len(), 1);
+        net.on_drop(env(0, 1, 7));
+        assert!(net.is_empty());
+        assert_eq!(hash_of(&net), empty_hash);
+    }
+
+    #[test]
+    fn ordered_network_offers_only_flow_heads() {
+        let mut net = Network::new(NetworkKind::Ordered);
+        net.send(env(0, 1, 1));
+        net.send(env(0, 1, 2));
+        net.send(env(2, 1, 3));
+        let heads: Vec<u8> = net.deliverable().iter().map(|e| *e.msg).collect();
+        assert_eq!(heads, vec![1, 3]);
+        net.on_deliver(env(0, 1, 1));
+        let heads: Vec<u8> = net.deliverable().iter().map(|e| *e.msg).collect();
+        assert_eq!(heads, vec![2, 3]);
+    }
+
+    #[test]
+    fn duplicating_network_keeps_delivered_messages() {
+        let mut net = Network::new(NetworkKind::UnorderedDuplicating);
+        net.send(env(0, 1, 1));
+        net.on_deliver(env(0, 1, 1));
+        assert_eq!(net.deliverable().len(), 1);
+        net.on_drop(env(0, 1, 1));
+        assert!(net.deliverable().is_empty());
+    }
+}

@@ -1,0 +1,114 @@
+//! Every protocol's suite of named configurations, its mutants and its check entry point: what
+//! `quorate check <protocol>` and `quorate check all` iterate over.
+
+use crate::check::{CheckOptions, Report};
+use std::fmt;
+
+/// A named configuration of a protocol's suite.
+#[derive(Clone, Debug)]
+pub struct ConfigInfo {
+    /// Name used with `--config`.
+    pub name: &'static str,
+    /// One line: actors, network, faults, bounds.
+    pub summary: &'static str,
+    /// Budget: unique states the entry may reach.
+    pub budget_states: usize,
+    /// Budget: seconds on 2 cores.
+    pub budget_seconds: u64,
+    /// Pinned unique-state count of a complete BFS (checked by tests).
+    pub expected_unique: Option<usize>,
+    /// Too large to exhaust within the suite's budget: run only when named (`--config`) or
+    /// as a mutant's configuration, where the first counterexample ends the search.
+    pub soak: bool,
+}
+
+/// A mutant or seed-literal variant.
+#[derive(Clone, Debug)]
+pub struct MutantInfo {
+    /// Name used with `--mutant`.
+    pub name: &'static str,
+    /// What it breaks.
+    pub summary: &'static str,
+    /// The property the checker must find violated.
+    pub breaks: &'static str,
+    /// The configuration on which the counterexample is found.
+    pub config: &'static str,
+}
+
+/// Why a check could not start.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigError(pub String);
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// One protocol's entry.
+#[derive(Clone)]
+pub struct ProtocolInfo {
+    /// Name used on the command line.
+    pub name: &'static str,
+    /// One line.
+    pub summary: &'static str,
+    /// The suite, default configuration first.
+    pub configs: Vec<ConfigInfo>,
+    /// Mutants and seed-literal variants.
+    pub mutants: Vec<MutantInfo>,
+    /// `always` / `sometimes` property names with a one-line meaning each.
+    pub properties: Vec<(&'static str, &'static str)>,
+    /// Runs one configuration, with an optional mutant.
+    pub check: fn(
+        config: &str,
+        mutant: Option<&str>,
+        options: &CheckOptions,
+    ) -> Result<Report, ConfigError>,
+}
+
+impl ProtocolInfo {
+    /// The configuration named `name`.
+    pub fn config(&self, name: &str) -> Result<&ConfigInfo, ConfigError> {
+        self.configs.iter().find(|c| c.name == name).ok_or_else(|| {
+            let known: Vec<&str> = self.configs.iter().map(|c| c.name).collect();
+            ConfigError(format!(
+                "unknown configuration {name:?} for {}; known: {}",
+                self.name,
+                known.join(", ")
+            ))
+        })
+    }
+
+    /// The mutant named `name`.
+    pub fn mutant(&self, name: &str) -> Result<&MutantInfo, ConfigError> {
+        self.mutants.iter().find(|m| m.name == name).ok_or_else(|| {
+            let known: Vec<&str> = self.mutants.iter().map(|m| m.name).collect();
+            ConfigError(format!(
+                "unknown mutant {name:?} for {}; known: {}",
+                self.name,
+                known.join(", ")
+            ))
+        })
+    }
+}
+
+/// Every protocol, in the order `check all` runs them.
+pub fn protocols() -> Vec<ProtocolInfo> {
+    vec![crate::calibration::protocol(), crate::paxos::protocol()]
+}
+
+/// The protocol named `name`.
+pub fn protocol(name: &str) -> Result<ProtocolInfo, ConfigError> {
+    protocols()
+        .into_iter()
+        .find(|p| p.name == name)
+        .ok_or_else(|| {
+            let known: Vec<&str> = protocols().iter().map(|p| p.name).collect();
+            ConfigError(format!(
+                "unknown protocol {name:?}; known: {}, all",
+                known.join(", ")
+            ))
+        })
+}

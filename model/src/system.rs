@@ -1,0 +1,797 @@
+//! `System<A, H>`: our `stateright::Model` for hosting actors (DESIGN §4).
+//!
+//! It keeps `ActorModel`'s step semantics for Deliver, Drop, Timeout, Crash, Recover and
+//! SelectRandom — including the rule that a delivery which changes nothing and sends nothing is
+//! not a step (the message stays in flight) — so state counts match `ActorModel` exactly
+//! (`tests/differential.rs`). It adds what `ActorModel` lacks: a crashable flag per actor with a
+//! fault budget, an observation hook over (prev, action, next), actor panics reported as an
+//! `actor-assertion` violation with their path, serde actions, a canonicalisation hook, and
+//! cached per-actor hashes.
+
+use crate::network::{Envelope, Network, NetworkKind};
+use serde::{Deserialize, Serialize};
+use stateright::actor::{is_no_op, is_no_op_with_timer, Actor, Command, Id, Out};
+use stateright::{Expectation, Model, Property};
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::{self, Debug};
+use std::hash::{Hash, Hasher};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
+
+/// The name of the property every `System` carries: no actor handler panicked.
+pub const ACTOR_ASSERTION: &str = "actor-assertion";
+
+/// One step of the environment or of an actor. Serialisable, so counterexamples can be exported
+/// and replayed.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum SystemAction<Msg, Timer, Random> {
+    /// `dst` handles `msg` from `src`.
+    Deliver {
+        /// Sender.
+        src: Id,
+        /// Receiver.
+        dst: Id,
+        /// Payload.
+        msg: Msg,
+    },
+    /// The network loses one copy of `msg` (lossy configurations only).
+    Drop {
+        /// Sender.
+        src: Id,
+        /// Receiver.
+        dst: Id,
+        /// Payload.
+        msg: Msg,
+    },
+    /// A timer of `actor` fires.
+    Timeout {
+        /// Owner of the timer.
+        actor: Id,
+        /// Which timer.
+        timer: Timer,
+    },
+    /// A crashable actor stops; its volatile state is lost at recovery.
+    Crash(Id),
+    /// A crashed actor restarts from its saved storage.
+    Recover(Id),
+    /// The environment resolves a random choice the actor asked for.
+    SelectRandom {
+        /// Who asked.
+        actor: Id,
+        /// The choice's key.
+        key: String,
+        /// The value chosen.
+        random: Random,
+    },
+}
+
+/// Shorthand for the action type of a `System` hosting `A`.
+pub type ActionOf<A> = SystemAction<<A as Actor>::Msg, <A as Actor>::Timer, <A as Actor>::Random>;
+
+/// A global state: every actor's state, the network, timers, pending random choices, crash
+/// flags, saved storage and the auxiliary history.
+pub struct SystemState<A: Actor, H> {
+    /// Actor states by id, shared between states that did not change them.
+    pub actor_states: Vec<Arc<A::State>>,
+    /// Cached hash of each actor state, so fingerprinting does not re-walk unchanged actors.
+    actor_hashes: Vec<u64>,
+    /// Messages in flight.
+    pub network: Network<A::Msg>,
+    /// Armed timers per actor.
+    pub timers: Vec<BTreeSet<A::Timer>>,
+    /// Pending random choices per actor: key -> alternatives.
+    pub randoms: Vec<BTreeMap<String, Vec<A::Random>>>,
+    /// Crash flag per actor.
+    pub crashed: Vec<bool>,
+    /// Last saved storage per actor.
+    pub storages: Vec<Option<A::Storage>>,
+    /// Auxiliary history for properties (never visible to actors).
+    pub history: H,
+    /// Set when a handler panicked: the message and the step that did it. Terminal.
+    pub poisoned: Option<Arc<str>>,
+}
+
+fn stable_hash<T: Hash + ?Sized>(value: &T) -> u64 {
+    // SipHash with fixed keys: stable across runs, unlike a randomly seeded hasher.
+    let mut hasher = std::hash::DefaultHasher::new();
+    value.hash(&mut hasher);
+    hasher.finish()
+}
+
+impl<A: Actor, H: Clone> Clone for SystemState<A, H>
+where
+    A::Msg: Clone,
+{
+    fn clone(&self) -> Self {
+        SystemState {
+            actor_states: self.actor_states.clone(),
+            actor_hashes: self.actor_hashes.clone(),
+            network: self.network.clone(),
+            timers: self.timers.clone(),
+            randoms: self.randoms.clone(),
+            crashed: self.crashed.clone(),
+            storages: self.storages.clone(),
+            history: self.history.clone(),
+            poisoned: self.poisoned.clone(),
+        }
+    }
+}
+
+impl<A: Actor, H: PartialEq> PartialEq for SystemState<A, H> {
+    fn eq(&self, other: &Self) -> bool {
+        self.actor_hashes == other.actor_hashes
+            && self.actor_states == other.actor_states
+            && self.network == other.network
+            && self.timers == other.timers
+            && self.randoms == other.randoms
+            && self.crashed == other.crashed
+            && self.storages == other.storages
+            && self.history == other.history
+            && self.poisoned == other.poisoned
+    }
+}
+
+impl<A: Actor, H: Eq> Eq for SystemState<A, H> where A::State: Eq {}
+
+impl<A: Actor, H: Hash> Hash for SystemState<A, H> {
+    fn hash<S: Hasher>(&self, state: &mut S) {
+        self.actor_hashes.hash(state);
+        self.network.hash(state);
+        self.timers.hash(state);
+        self.randoms.hash(state);
+        self.crashed.hash(state);
+        self.storages.hash(state);
+        self.history.hash(state);
+        self.poisoned.hash(state);
+    }
+}
+
+impl<A: Actor, H: Debug> Debug for SystemState<A, H> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SystemState")
+            .field("actor_states", &self.actor_states)
+            .field("network", &self.network)
+            .field("timers", &self.timers)
+            .field("randoms", &self.randoms)
+            .field("crashed", &self.crashed)
+            .field("storages", &self.storages)
+            .field("history", &self.history)
+            .field("poisoned", &self.poisoned)
+            .finish()
+    }
+}
+
+impl<A: Actor, H> SystemState<A, H> {
+    /// Replaces one actor's state and refreshes its cached hash.
+    pub fn set_actor_state(&mut self, index: usize, state: A::State) {
+        self.actor_hashes[index] = stable_hash(&state);
+        self.actor_states[index] = Arc::new(state);
+    }
+
+    /// The state of actor `index`.
+    pub fn actor(&self, index: usize) -> &A::State {
+        &self.actor_states[index]
+    }
+
+    /// Number of crashed actors.
+    pub fn crashed_count(&self) -> usize {
+        self.crashed.iter().filter(|&&c| c).count()
+    }
+}
+
+/// A transition observer: sees (prev, action, next) and may update the next state's history.
+/// This is how step properties such as "no delivered entry is ever removed" are checked.
+pub type Observer<A, H> = Arc<
+    dyn Fn(&SystemState<A, H>, &ActionOf<A>, &SystemState<A, H>, &mut H) + Send + Sync + 'static,
+>;
+
+/// A boundary predicate: states outside it are neither expanded nor checked.
+pub type Boundary<A, H> = Arc<dyn Fn(&SystemState<A, H>) -> bool + Send + Sync + 'static>;
+
+/// Records a message into the history (as `ActorModel`'s `record_msg_in/out`).
+pub type MsgRecorder<A, H> = fn(&H, Envelope<&<A as Actor>::Msg>) -> Option<H>;
+
+/// A named property of a `System`.
+pub type PropertyFn<A, H> = fn(&System<A, H>, &SystemState<A, H>) -> bool;
+
+/// The model: actors plus the environment's rules.
+pub struct System<A: Actor, H = ()> {
+    /// Actor configurations; actor `i` has `Id::from(i)`.
+    pub actors: Vec<A>,
+    crashable: Vec<bool>,
+    max_crashes: usize,
+    network_kind: NetworkKind,
+    lossy: bool,
+    init_network: Vec<Envelope<A::Msg>>,
+    init_history: H,
+    record_msg_out: Option<MsgRecorder<A, H>>,
+    record_msg_in: Option<MsgRecorder<A, H>>,
+    observers: Vec<Observer<A, H>>,
+    boundary: Option<Boundary<A, H>>,
+    canonicalize: Option<fn(&SystemState<A, H>) -> SystemState<A, H>>,
+    properties: Vec<(Expectation, &'static str, PropertyFn<A, H>)>,
+}
+
+impl<A, H> System<A, H>
+where
+    A: Actor,
+    A::Msg: Ord,
+    A::Timer: Ord,
+    H: Clone + Debug + Hash + PartialEq,
+{
+    /// A system of `actors` over an unordered non-duplicating lossless network, no crashes.
+    pub fn new(actors: Vec<A>, init_history: H) -> Self {
+        assert!(!actors.is_empty(), "a system needs at least one actor");
+        let count = actors.len();
+        System {
+            actors,
+            crashable: vec![false; count],
+            max_crashes: 0,
+            network_kind: NetworkKind::UnorderedNonDuplicating,
+            lossy: false,
+            init_network: Vec::new(),
+            init_history,
+            record_msg_out: None,
+            record_msg_in: None,
+            observers: Vec::new(),
+            boundary: None,
+            canonicalize: None,
+            properties: Vec::new(),
+        }
+    }
+
+    /// Chooses the network discipline.
+    pub fn network(mut self, kind: NetworkKind) -> Self {
+        self.network_kind = kind;
+        self
+    }
+
+    /// The network discipline of this system.
+    pub fn network_kind(&self) -> NetworkKind {
+        self.network_kind
+    }
+
+    /// Whether the network may lose messages.
+    pub fn lossy(mut self, lossy: bool) -> Self {
+        self.lossy = lossy;
+        self
+    }
+
+    /// Messages in flight before any actor starts (e.g. a most-general adversary's messages).
+    pub fn init_network(mut self, envelopes: Vec<Envelope<A::Msg>>) -> Self {
+        self.init_network = envelopes;
+        self
+    }
+
+    /// Lets the actors in `ids` crash, at most `max_crashes` of them down at once. Clients and
+    /// adversaries are never crashable (a crashed client would re-submit on recovery).
+    pub fn crashable(mut self, ids: impl IntoIterator<Item = usize>, max_crashes: usize) -> Self {
+        for index in ids {
+            assert!(
+                index < self.actors.len(),
+                "crashable actor {index} does not exist"
+            );
+            self.crashable[index] = true;
+        }
+        self.max_crashes = max_crashes;
+        self
+    }
+
+    /// How many crashable actors may be down at once.
+    pub fn max_crashes(&self) -> usize {
+        self.max_crashes
+    }
+
+    /// Whether actor `index` may crash.
+    pub fn is_crashable(&self, index: usize) -> bool {
+        self.crashable[index]
+    }
+
+    /// Records sends into the history.
+    pub fn record_msg_out(mut self, recorder: MsgRecorder<A, H>) -> Self {
+        self.record_msg_out = Some(recorder);
+        self
+    }
+
+    /// Records (non-no-op) deliveries into the history.
+    pub fn record_msg_in(mut self, recorder: MsgRecorder<A, H>) -> Self {
+        self.record_msg_in = Some(recorder);
+        self
+    }
+
+    /// Adds a transition observer.
+    pub fn observe(
+        mut self,
+        observer: impl Fn(&SystemState<A, H>, &ActionOf<A>, &SystemState<A, H>, &mut H)
+            + Send
+            + Sync
+            + 'static,
+    ) -> Self {
+        self.observers.push(Arc::new(observer));
+        self
+    }
+
+    /// Bounds the explored state space (model-only bounds; never in actor code).
+    pub fn within(
+        mut self,
+        boundary: impl Fn(&SystemState<A, H>) -> bool + Send + Sync + 'static,
+    ) -> Self {
+        self.boundary = Some(Arc::new(boundary));
+        self
+    }
+
+    /// Maps every state to a canonical representative (symmetry reduction as a quotient).
+    pub fn canonicalize(mut self, canonical: fn(&SystemState<A, H>) -> SystemState<A, H>) -> Self {
+        self.canonicalize = Some(canonical);
+        self
+    }
+
+    /// Adds a property.
+    pub fn property(
+        mut self,
+        expectation: Expectation,
+        name: &'static str,
+        condition: PropertyFn<A, H>,
+    ) -> Self {
+        assert!(
+            name != ACTOR_ASSERTION && self.properties.iter().all(|(_, n, _)| *n != name),
+            "property {name:?} is defined twice"
+        );
+        self.properties.push((expectation, name, condition));
+        self
+    }
+
+    /// Names and expectations of every property, `actor-assertion` first.
+    pub fn property_names(&self) -> Vec<(Expectation, &'static str)> {
+        std::iter::once((Expectation::Always, ACTOR_ASSERTION))
+            .chain(self.properties.iter().map(|(e, n, _)| (e.clone(), *n)))
+            .collect()
+    }
+
+    fn apply_commands(&self, id: Id, commands: Out<A>, next: &mut SystemState<A, H>) {
+        let index = usize::from(id);
+        for command in commands {
+            match command {
+                Command::Send(dst, msg) => {
+                    if let Some(record) = self.record_msg_out {
+                        if let Some(history) = record(
+                            &next.history,
+                            Envelope {
+                                src: id,
+                                dst,
+                                msg: &msg,
+                            },
+                        ) {
+                            next.history = history;
+                        }
+                    }
+                    next.network.send(Envelope { src: id, dst, msg });
+                }
+                Command::SetTimer(timer, _) => {
+                    next.timers[index].insert(timer);
+                }
+                Command::CancelTimer(timer) => {
+                    next.timers[index].remove(&timer);
+                }
+                Command::ChooseRandom(key, alternatives) => {
+                    if alternatives.is_empty() {
+                        next.randoms[index].remove(&key);
+                    } else {
+                        next.randoms[index].insert(key, alternatives);
+                    }
+                }
+                Command::Save(storage) => next.storages[index] = Some(storage),
+            }
+        }
+    }
+
+    fn poisoned(&self, prev: &SystemState<A, H>, what: String) -> SystemState<A, H> {
+        let mut next = prev.clone();
+        next.poisoned = Some(Arc::from(what));
+        next
+    }
+
+    fn finish(
+        &self,
+        prev: &SystemState<A, H>,
+        action: &ActionOf<A>,
+        mut next: SystemState<A, H>,
+    ) -> SystemState<A, H> {
+        if !self.observers.is_empty() {
+            let mut history = next.history.clone();
+            for observer in &self.observers {
+                observer(prev, action, &next, &mut history);
+            }
+            next.history = history;
+        }
+        match self.canonicalize {
+            Some(canonical) => canonical(&next),
+            None => next,
+        }
+    }
+
+    fn step(&self, prev: &SystemState<A, H>, action: &ActionOf<A>) -> Option<SystemState<A, H>> {
+        match action {
+            SystemAction::Drop { src, dst, msg } => {
+                let mut next = prev.clone();
+                next.network.on_drop(Envelope {
+                    src: *src,
+                    dst: *dst,
+                    msg: msg.clone(),
+                });
+                Some(next)
+            }
+            SystemAction::Deliver { src, dst, msg } => {
+                let index = usize::from(*dst);
+                if index >= self.actors.len() || prev.crashed[index] {
+                    return None;
+                }
+                let mut state = Cow::Borrowed(&*prev.actor_states[index]);
+                let mut out = Out::new();
+                if let Err(panic) = guarded(|| {
+                    self.actors[index].on_msg(*dst, &mut state, *src, msg.clone(), &mut out)
+                }) {
+                    return Some(self.poisoned(
+                        prev,
+                        format!("actor {index} panicked handling {msg:?} from {src:?}: {panic}"),
+                    ));
+                }
+                // ActorModel's rule: an unordered delivery that changes nothing is no step.
+                if is_no_op(&state, &out) && self.network_kind != NetworkKind::Ordered {
+                    return None;
+                }
+                let mut next = prev.clone();
+                if let Some(record) = self.record_msg_in {
+                    if let Some(history) = record(
+                        &prev.history,
+                        Envelope {
+                            src: *src,
+                            dst: *dst,
+                            msg,
+                        },
+                    ) {
+                        next.history = history;
+                    }
+                }
+                next.network.on_deliver(Envelope {
+                    src: *src,
+                    dst: *dst,
+                    msg: msg.clone(),
+                });
+                if let Cow::Owned(state) = state {
+                    next.set_actor_state(index, state);
+                }
+                self.apply_commands(*dst, out, &mut next);
+                Some(next)
+            }
+            SystemAction::Timeout { actor, timer } => {
+                let index = usize::from(*actor);
+                let mut state = Cow::Borrowed(&*prev.actor_states[index]);
+                let mut out = Out::new();
+                if let Err(panic) =
+                    guarded(|| self.actors[index].on_timeout(*actor, &mut state, timer, &mut out))
+                {
+                    return Some(self.poisoned(
+                        prev,
+                        format!("actor {index} panicked on timer {timer:?}: {panic}"),
+                    ));
+                }
+                if is_no_op_with_timer(&state, &out, timer) {
+                    return None;
+                }
+                let mut next = prev.clone();
+                next.timers[index].remove(timer);
+                if let Cow::Owned(state) = state {
+                    next.set_actor_state(index, state);
+                }
+                self.apply_commands(*actor, out, &mut next);
+                Some(next)
+            }
+            SystemAction::Crash(id) => {
+                let index = usize::from(*id);
+                let mut next = prev.clone();
+                next.timers[index].clear();
+                next.randoms[index].clear();
+                next.crashed[index] = true;
+                Some(next)
+            }
+            SystemAction::Recover(id) => {
+                let index = usize::from(*id);
+                assert!(prev.crashed[index], "only a crashed actor recovers");
+                let mut out = Out::new();
+                let started =
+                    guarded(|| self.actors[index].on_start(*id, &prev.storages[index], &mut out));
+                let state =
+                    match started {
+                        Ok(state) => state,
+                        Err(panic) => {
+                            return Some(self.poisoned(
+                                prev,
+                                format!("actor {index} panicked recovering: {panic}"),
+                            ))
+                        }
+                    };
+                let mut next = prev.clone();
+                next.set_actor_state(index, state);
+                next.crashed[index] = false;
+                self.apply_commands(*id, out, &mut next);
+                Some(next)
+            }
+            SystemAction::SelectRandom { actor, key, random } => {
+                let index = usize::from(*actor);
+                let mut state = Cow::Borrowed(&*prev.actor_states[index]);
+                let mut out = Out::new();
+                if let Err(panic) =
+                    guarded(|| self.actors[index].on_random(*actor, &mut state, random, &mut out))
+                {
+                    return Some(self.poisoned(
+                        prev,
+                        format!("actor {index} panicked on random {random:?}: {panic}"),
+                    ));
+                }
+                let mut next = prev.clone();
+                next.randoms[index].remove(key);
+                if let Cow::Owned(state) = state {
+                    next.set_actor_state(index, state);
+                }
+                self.apply_commands(*actor, out, &mut next);
+                Some(next)
+            }
+        }
+    }
+}
+
+/// Runs an actor handler, turning a panic into an error message. The panic hook is told to stay
+/// quiet meanwhile: the checker reports the panic as a violation with its path.
+fn guarded<T>(handler: impl FnOnce() -> T) -> Result<T, String> {
+    quiet_panics::install();
+    quiet_panics::IN_HANDLER.with(|flag| flag.set(true));
+    let result = catch_unwind(AssertUnwindSafe(handler));
+    quiet_panics::IN_HANDLER.with(|flag| flag.set(false));
+    result.map_err(|payload| {
+        payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "non-string panic payload".to_string())
+    })
+}
+
+mod quiet_panics {
+    use std::cell::Cell;
+    use std::sync::Once;
+
+    thread_local! {
+        pub static IN_HANDLER: Cell<bool> = const { Cell::new(false) };
+    }
+
+    static INSTALL: Once = Once::new();
+
+    /// Wraps the process's panic hook so panics inside actor handlers under the model are not
+    /// printed once per explored state; every other panic prints as before.
+    pub fn install() {
+        INSTALL.call_once(|| {
+            let previous = std::panic::take_hook();
+            std::panic::set_hook(Box::new(move |info| {
+                if !IN_HANDLER.with(Cell::get) {
+                    previous(info);
+                }
+            }));
+        });
+    }
+}
+
+impl<A, H> Model for System<A, H>
+where
+    A: Actor,
+    A::Msg: Ord,
+    A::Timer: Ord,
+    H: Clone + Debug + Hash + PartialEq,
+{
+    type State = SystemState<A, H>;
+    type Action = ActionOf<A>;
+
+    fn init_states(&self) -> Vec<Self::State> {
+        let count = self.actors.len();
+        let mut network = Network::new(self.network_kind);
+        for env in &self.init_network {
+            network.send(env.clone());
+        }
+        let mut init = SystemState {
+            actor_states: Vec::with_capacity(count),
+            actor_hashes: Vec::with_capacity(count),
+            network,
+            timers: vec![BTreeSet::new(); count],
+            randoms: vec![BTreeMap::new(); count],
+            crashed: vec![false; count],
+            storages: vec![None; count],
+            history: self.init_history.clone(),
+            poisoned: None,
+        };
+        for (index, actor) in self.actors.iter().enumerate() {
+            let id = Id::from(index);
+            let mut out = Out::new();
+            match guarded(|| actor.on_start(id, &None, &mut out)) {
+                Ok(state) => {
+                    init.actor_hashes.push(stable_hash(&state));
+                    init.actor_states.push(Arc::new(state));
+                    self.apply_commands(id, out, &mut init);
+                }
+                Err(panic) => {
+                    panic!("actor {index} panicked in on_start at initialisation: {panic}")
+                }
+            }
+        }
+        let init = match self.canonicalize {
+            Some(canonical) => canonical(&init),
+            None => init,
+        };
+        vec![init]
+    }
+
+    fn actions(&self, state: &Self::State, actions: &mut Vec<Self::Action>) {
+        if state.poisoned.is_some() {
+            return;
+        }
+        for env in state.network.deliverable() {
+            if self.lossy {
+                actions.push(SystemAction::Drop {
+                    src: env.src,
+                    dst: env.dst,
+                    msg: env.msg.clone(),
+                });
+            }
+            let index = usize::from(env.dst);
+            if index < self.actors.len() && !state.crashed[index] {
+                actions.push(SystemAction::Deliver {
+                    src: env.src,
+                    dst: env.dst,
+                    msg: env.msg.clone(),
+                });
+            }
+        }
+        for (index, timers) in state.timers.iter().enumerate() {
+            for timer in timers {
+                actions.push(SystemAction::Timeout {
+                    actor: Id::from(index),
+                    timer: timer.clone(),
+                });
+            }
+        }
+        if state.crashed_count() < self.max_crashes {
+            for index in 0..self.actors.len() {
+                if self.crashable[index] && !state.crashed[index] {
+                    actions.push(SystemAction::Crash(Id::from(index)));
+                }
+            }
+        }
+        for (index, &crashed) in state.crashed.iter().enumerate() {
+            if crashed {
+                actions.push(SystemAction::Recover(Id::from(index)));
+            }
+        }
+        for (index, randoms) in state.randoms.iter().enumerate() {
+            for (key, alternatives) in randoms {
+                for random in alternatives {
+                    actions.push(SystemAction::SelectRandom {
+                        actor: Id::from(index),
+                        key: key.clone(),
+                        random: random.clone(),
+                    });
+                }
+            }
+        }
+    }
+
+    fn next_state(&self, last_state: &Self::State, action: Self::Action) -> Option<Self::State> {
+        let next = self.step(last_state, &action)?;
+        Some(self.finish(last_state, &action, next))
+    }
+
+    fn properties(&self) -> Vec<Property<Self>> {
+        let mut properties = vec![Property::always(
+            ACTOR_ASSERTION,
+            |_, state: &Self::State| state.poisoned.is_none(),
+        )];
+        for (expectation, name, condition) in &self.properties {
+            properties.push(Property {
+                expectation: expectation.clone(),
+                name,
+                condition: *condition,
+            });
+        }
+        properties
+    }
+
+    fn within_boundary(&self, state: &Self::State) -> bool {
+        match &self.boundary {
+            Some(boundary) => boundary(state),
+            None => true,
+        }
+    }
+}
+
+impl<A, H> System<A, H>
+where
+    A: Actor,
+    A::Msg: Ord,
+    A::Timer: Ord,
+    H: Clone + Debug + Hash + PartialEq,
+{
+    /// How reports name actor `id`: the actor's own name, or its index.
+    pub fn actor_name(&self, id: Id) -> String {
+        let index = usize::from(id);
+        match self.actors.get(index).map(Actor::name) {
+            Some(name) if !name.is_empty() => name,
+            _ => format!("actor {index}"),
+        }
+    }
+}
+
+impl<A, H> crate::check::Describe for System<A, H>
+where
+    A: Actor,
+    A::Msg: Ord,
+    A::Timer: Ord,
+    H: Clone + Debug + Hash + PartialEq,
+{
+    fn describe_action(&self, _state: &Self::State, action: &Self::Action) -> String {
+        match action {
+            SystemAction::Deliver { src, dst, msg } => {
+                format!(
+                    "{} receives from {}: {msg:?}",
+                    self.actor_name(*dst),
+                    self.actor_name(*src)
+                )
+            }
+            SystemAction::Drop { src, dst, msg } => {
+                format!(
+                    "network loses {msg:?} from {} to {}",
+                    self.actor_name(*src),
+                    self.actor_name(*dst)
+                )
+            }
+            SystemAction::Timeout { actor, timer } => {
+                format!("{}: timer {timer:?} fires", self.actor_name(*actor))
+            }
+            SystemAction::Crash(id) => format!("{} crashes", self.actor_name(*id)),
+            SystemAction::Recover(id) => {
+                format!("{} recovers from its saved storage", self.actor_name(*id))
+            }
+            SystemAction::SelectRandom { actor, key, random } => {
+                format!(
+                    "{}: random choice {key:?} resolves to {random:?}",
+                    self.actor_name(*actor)
+                )
+            }
+        }
+    }
+
+    fn describe_change(&self, prev: &Self::State, next: &Self::State) -> Vec<String> {
+        let mut changes = Vec::new();
+        for index in 0..self.actors.len() {
+            let name = self.actor_name(Id::from(index));
+            if prev.actor_hashes[index] != next.actor_hashes[index] {
+                changes.push(format!("{name} now {:?}", next.actor_states[index]));
+            }
+            if prev.crashed[index] != next.crashed[index] {
+                changes.push(format!(
+                    "{name} {}",
+                    if next.crashed[index] {
+                        "is down"
+                    } else {
+                        "is up"
+                    }
+                ));
+            }
+            if prev.storages[index] != next.storages[index] {
+                changes.push(format!("{name} saved {:?}", next.storages[index]));
+            }
+        }
+        if let Some(poison) = &next.poisoned {
+            changes.push(format!("ASSERTION FAILED: {poison}"));
+        }
+        changes
+    }
+}

@@ -1,0 +1,37 @@
+//! The subcommands of the `quorate` binary, one module each, plus the shared error type and the
+//! generated `--help` text.
+
+pub mod check;
+// Wired into the `Command` enum once `ProtocolInfo::explore` exists in quorate-model.
+#[cfg_attr(not(test), allow(dead_code))]
+pub mod explore;
+pub mod help;
+mod output;
+
+use std::io;
+
+/// Why a subcommand stopped without an outcome of its own.
+#[derive(Debug)]
+pub enum Failure {
+    /// Bad usage or configuration (exit 2); the message names the input and the fix.
+    Usage(String),
+    /// stdout was closed by its reader; exit quietly.
+    BrokenPipe,
+}
+
+impl Failure {
+    /// A failed write to stdout.
+    pub fn stdout(error: io::Error) -> Failure {
+        if error.kind() == io::ErrorKind::BrokenPipe {
+            Failure::BrokenPipe
+        } else {
+            Failure::Usage(format!("cannot write to stdout: {error}"))
+        }
+    }
+}
+
+impl From<quorate_model::registry::ConfigError> for Failure {
+    fn from(error: quorate_model::registry::ConfigError) -> Failure {
+        Failure::Usage(error.0)
+    }
+}

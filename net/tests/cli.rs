@@ -1,0 +1,95 @@
+//! The `quorate` binary as a user runs it: exit codes, JSON on stdout, errors naming the input.
+
+use std::process::{Command, Output};
+
+fn quorate(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_quorate"))
+        .args(args)
+        .output()
+        .expect("the quorate binary runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn calibration_two_clients_json_pins_16668_states_and_all_properties_pass() {
+    let output = quorate(&[
+        "check",
+        "calibration",
+        "--config",
+        "2-clients",
+        "--json",
+        "--no-progress",
+    ]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "stderr: {}",
+        text(&output.stderr)
+    );
+    let report: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("stdout is one JSON document");
+    assert_eq!(report["states_unique"], 16_668);
+    assert_eq!(report["complete"], true);
+    let properties = report["properties"].as_array().expect("properties array");
+    assert!(!properties.is_empty());
+    for property in properties {
+        let verdict = property["verdict"].as_str().expect("verdict string");
+        assert!(verdict == "holds" || verdict == "reached", "{property}");
+    }
+}
+
+#[test]
+fn paxos_list_mutants_prints_one_name_a_line() {
+    let output = quorate(&["check", "paxos", "--list-mutants"]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "stderr: {}",
+        text(&output.stderr)
+    );
+    let stdout = text(&output.stdout);
+    let names: Vec<&str> = stdout.lines().collect();
+    assert!(names.len() >= 4, "{stdout}");
+    for name in names {
+        assert!(
+            !name.is_empty() && !name.contains(char::is_whitespace),
+            "{name:?}"
+        );
+    }
+}
+
+#[test]
+fn unknown_protocol_exits_2_naming_it() {
+    let output = quorate(&["check", "nosuch"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(output.stdout.is_empty());
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("nosuch") && stderr.contains("calibration"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn unknown_config_exits_2_naming_it() {
+    let output = quorate(&["check", "calibration", "--config", "nope"]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("nope") && stderr.contains("2-clients"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn bad_numbers_and_missing_seed_are_usage_errors() {
+    let output = quorate(&["check", "calibration", "--threads", "0"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(text(&output.stderr).contains("must be at least 1"));
+    let output = quorate(&["check", "calibration", "--simulate", "1"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(text(&output.stderr).contains("--seed"));
+}
