@@ -478,7 +478,6 @@ mod tests {
     use super::*;
     use stateright::actor::{ActorModel, ActorModelAction::Deliver, Network};
     use stateright::{Checker, Expectation, Model};
-    use std::time::Instant;
 
     fn calibration_model(
         client_count: usize,
@@ -517,15 +516,7 @@ mod tests {
 
     #[test]
     fn two_clients_match_the_reference_state_graph() {
-        let started = Instant::now();
         let checker = calibration_model(2).checker().spawn_bfs().join();
-        eprintln!(
-            "calibration, 2 clients: unique {} generated {} max depth {} in {:?}",
-            checker.unique_state_count(),
-            checker.state_count(),
-            checker.max_depth(),
-            started.elapsed()
-        );
         checker.assert_properties();
         assert_eq!(checker.unique_state_count(), 16_668);
         assert_eq!(checker.state_count(), 32_971);
@@ -555,23 +546,6 @@ mod tests {
         let checker = calibration_model(2).checker().spawn_dfs().join();
         checker.assert_properties();
         assert_eq!(checker.unique_state_count(), 16_668);
-    }
-
-    #[test]
-    fn three_clients_match_the_reference_state_graph() {
-        let started = Instant::now();
-        let checker = calibration_model(3).checker().spawn_bfs().join();
-        eprintln!(
-            "calibration, 3 clients: unique {} generated {} max depth {} in {:?}",
-            checker.unique_state_count(),
-            checker.state_count(),
-            checker.max_depth(),
-            started.elapsed()
-        );
-        checker.assert_properties();
-        assert_eq!(checker.unique_state_count(), 1_194_428);
-        assert_eq!(checker.state_count(), 2_420_477);
-        assert_eq!(checker.max_depth(), 28);
     }
 
     #[test]
