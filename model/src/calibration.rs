@@ -2,8 +2,9 @@
 //! that of stateright's `examples/paxos.rs` (16,668 unique states with 2 clients, 1,194,428 with
 //! 3). It anchors the differential test against `ActorModel` and the checker benchmarks.
 
-use crate::check::{run_check, CheckOptions, Report};
-use crate::registry::{ConfigError, ConfigInfo, ProtocolInfo};
+use crate::registry::{
+    check_via, explore_via, ConfigError, ConfigInfo, Dispatch, ModelNames, ModelTask, ProtocolInfo,
+};
 use crate::system::{System, SystemState};
 use quorate_impl::calibration::{
     calibration_actors, record_invocation, record_return, value_chosen, CalibrationActor,
@@ -36,32 +37,36 @@ pub fn system(client_count: usize) -> CalibrationSystem {
     )
 }
 
-fn check(
-    config: &str,
-    mutant: Option<&str>,
-    options: &CheckOptions,
-) -> Result<Report, ConfigError> {
-    if let Some(mutant) = mutant {
-        return Err(ConfigError(format!(
-            "calibration has no mutants (got {mutant:?})"
-        )));
-    }
-    let clients = match config {
-        "2-clients" => 2,
-        "3-clients" => 3,
-        other => {
+/// The calibration model's mapping from configuration to a model (it has no mutants).
+pub struct CalibrationDispatch;
+
+impl Dispatch for CalibrationDispatch {
+    fn with_model<T: ModelTask>(
+        config: &str,
+        mutant: Option<&str>,
+        task: T,
+    ) -> Result<T::Output, ConfigError> {
+        if let Some(mutant) = mutant {
             return Err(ConfigError(format!(
-                "unknown calibration configuration {other:?}; known: 2-clients, 3-clients"
-            )))
+                "calibration has no mutants (got {mutant:?})"
+            )));
         }
-    };
-    Ok(run_check(
-        "calibration",
-        config,
-        None,
-        system(clients),
-        options,
-    ))
+        let clients = match config {
+            "2-clients" => 2,
+            "3-clients" => 3,
+            other => {
+                return Err(ConfigError(format!(
+                    "unknown calibration configuration {other:?}; known: 2-clients, 3-clients"
+                )))
+            }
+        };
+        let names = ModelNames {
+            protocol: "calibration",
+            config,
+            mutant: None,
+        };
+        Ok(task.run(names, system(clients)))
+    }
 }
 
 /// The registry entry.
@@ -95,6 +100,7 @@ pub fn protocol() -> ProtocolInfo {
             ("linearizable", "the register history is linearizable"),
             ("value chosen", "sometimes: a Get returns a written value"),
         ],
-        check,
+        check: check_via::<CalibrationDispatch>,
+        explore: explore_via::<CalibrationDispatch>,
     }
 }

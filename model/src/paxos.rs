@@ -1,8 +1,10 @@
 //! Multi-Paxos under the `System` host: the configuration suite, the history, the properties
 //! bound to `quorate_spec`, and the mutants.
 
-use crate::check::{run_check, CheckOptions, Report};
-use crate::registry::{ConfigError, ConfigInfo, MutantInfo, ProtocolInfo};
+use crate::registry::{
+    check_via, explore_via, ConfigError, ConfigInfo, Dispatch, ModelNames, ModelTask, MutantInfo,
+    ProtocolInfo,
+};
 use crate::system::{ActionOf, System, SystemAction, SystemState};
 use crate::NetworkKind;
 use quorate_impl::crypto::{Keyring, Signer, Symbolic};
@@ -514,46 +516,36 @@ pub fn mutants() -> Vec<MutantInfo> {
     ]
 }
 
-fn check(
-    config: &str,
-    mutant: Option<&str>,
-    options: &CheckOptions,
-) -> Result<Report, ConfigError> {
-    let (info, cfg) = configs()
-        .into_iter()
-        .find(|(info, _)| info.name == config)
-        .ok_or_else(|| ConfigError(format!("unknown paxos configuration {config:?}")))?;
-    cfg.validate()?;
-    let name = info.name;
-    let report = match mutant {
-        None => run_check("paxos", name, None, cfg.system::<Honest>(), options),
-        Some(SmallQuorum::NAME) => {
-            run_check("paxos", name, mutant, cfg.system::<SmallQuorum>(), options)
-        }
-        Some(IgnorePromisedValues::NAME) => run_check(
-            "paxos",
-            name,
+/// Paxos's mapping from (configuration, mutant) to a model.
+pub struct PaxosDispatch;
+
+impl Dispatch for PaxosDispatch {
+    fn with_model<T: ModelTask>(
+        config: &str,
+        mutant: Option<&str>,
+        task: T,
+    ) -> Result<T::Output, ConfigError> {
+        let (info, cfg) = configs()
+            .into_iter()
+            .find(|(info, _)| info.name == config)
+            .ok_or_else(|| ConfigError(format!("unknown paxos configuration {config:?}")))?;
+        cfg.validate()?;
+        let names = ModelNames {
+            protocol: "paxos",
+            config: info.name,
             mutant,
-            cfg.system::<IgnorePromisedValues>(),
-            options,
-        ),
-        Some(UnsavedPromise::NAME) => run_check(
-            "paxos",
-            name,
-            mutant,
-            cfg.system::<UnsavedPromise>(),
-            options,
-        ),
-        Some(UnverifiedCatchUp::NAME) => run_check(
-            "paxos",
-            name,
-            mutant,
-            cfg.system::<UnverifiedCatchUp>(),
-            options,
-        ),
-        Some(other) => return Err(ConfigError(format!("unknown paxos mutant {other:?}"))),
-    };
-    Ok(report)
+        };
+        Ok(match mutant {
+            None => task.run(names, cfg.system::<Honest>()),
+            Some(SmallQuorum::NAME) => task.run(names, cfg.system::<SmallQuorum>()),
+            Some(IgnorePromisedValues::NAME) => {
+                task.run(names, cfg.system::<IgnorePromisedValues>())
+            }
+            Some(UnsavedPromise::NAME) => task.run(names, cfg.system::<UnsavedPromise>()),
+            Some(UnverifiedCatchUp::NAME) => task.run(names, cfg.system::<UnverifiedCatchUp>()),
+            Some(other) => return Err(ConfigError(format!("unknown paxos mutant {other:?}"))),
+        })
+    }
 }
 
 /// The registry entry.
@@ -573,6 +565,7 @@ pub fn protocol() -> ProtocolInfo {
             ("leadership changes", "sometimes: a replica leads a ballot above round 0"),
             ("recovered server catches up", "sometimes: a recovered replica reaches the longest delivered sequence"),
         ],
-        check,
+        check: check_via::<PaxosDispatch>,
+        explore: explore_via::<PaxosDispatch>,
     }
 }

@@ -1,8 +1,11 @@
 //! Every protocol's suite of named configurations, its mutants and its check entry point: what
 //! `quorate check <protocol>` and `quorate check all` iterate over.
 
-use crate::check::{CheckOptions, Report};
-use std::fmt;
+use crate::check::{run_check, CheckOptions, Describe, Report};
+use serde::Serialize;
+use std::fmt::{self, Debug};
+use std::hash::Hash;
+use std::net::SocketAddr;
 
 /// A named configuration of a protocol's suite.
 #[derive(Clone, Debug)]
@@ -66,6 +69,98 @@ pub struct ProtocolInfo {
         mutant: Option<&str>,
         options: &CheckOptions,
     ) -> Result<Report, ConfigError>,
+    /// Serves stateright's Explorer on one configuration (blocks while serving).
+    pub explore:
+        fn(config: &str, mutant: Option<&str>, addr: SocketAddr) -> Result<(), ConfigError>,
+}
+
+/// A model every front end can run: the checker, the Explorer, and reports need these bounds.
+pub trait Checkable:
+    Describe<
+        State: Hash + Send + Sync + Clone + PartialEq + Debug + 'static,
+        Action: Clone + PartialEq + Debug + Serialize + Send + Sync + 'static,
+    > + Send
+    + Sync
+    + 'static
+{
+}
+
+impl<M> Checkable for M where
+    M: Describe<
+            State: Hash + Send + Sync + Clone + PartialEq + Debug + 'static,
+            Action: Clone + PartialEq + Debug + Serialize + Send + Sync + 'static,
+        > + Send
+        + Sync
+        + 'static
+{
+}
+
+/// The names a model was built from, for reports.
+#[derive(Clone, Copy, Debug)]
+pub struct ModelNames<'a> {
+    /// Protocol.
+    pub protocol: &'a str,
+    /// Configuration.
+    pub config: &'a str,
+    /// Mutant, if the rules are not honest.
+    pub mutant: Option<&'a str>,
+}
+
+/// Something to do with one built model. Protocols choose the concrete model type (its rules type
+/// parameter differs per mutant), so each front end is a task handed to the protocol's
+/// [`Dispatch`] rather than a match over mutants written once per front end.
+pub trait ModelTask {
+    /// What the task yields.
+    type Output;
+    /// Runs the task on `model`.
+    fn run<M: Checkable>(self, names: ModelNames<'_>, model: M) -> Self::Output;
+}
+
+/// A protocol's one place that maps (configuration, mutant) to a built model.
+pub trait Dispatch {
+    /// Builds the model for `config` with `mutant`'s rules (honest if `None`) and runs `task`.
+    fn with_model<T: ModelTask>(
+        config: &str,
+        mutant: Option<&str>,
+        task: T,
+    ) -> Result<T::Output, ConfigError>;
+}
+
+struct CheckTask<'a>(&'a CheckOptions);
+
+impl ModelTask for CheckTask<'_> {
+    type Output = Report;
+    fn run<M: Checkable>(self, names: ModelNames<'_>, model: M) -> Report {
+        run_check(names.protocol, names.config, names.mutant, model, self.0)
+    }
+}
+
+struct ExploreTask(SocketAddr);
+
+impl ModelTask for ExploreTask {
+    type Output = ();
+    fn run<M: Checkable>(self, _names: ModelNames<'_>, model: M) {
+        // `serve` blocks for as long as the Explorer runs.
+        model.checker().serve(self.0);
+    }
+}
+
+/// `ProtocolInfo::check` for a protocol's [`Dispatch`].
+pub fn check_via<D: Dispatch>(
+    config: &str,
+    mutant: Option<&str>,
+    options: &CheckOptions,
+) -> Result<Report, ConfigError> {
+    D::with_model(config, mutant, CheckTask(options))
+}
+
+/// `ProtocolInfo::explore` for a protocol's [`Dispatch`].
+pub fn explore_via<D: Dispatch>(
+    config: &str,
+    mutant: Option<&str>,
+    addr: SocketAddr,
+) -> Result<(), ConfigError> {
+    D::with_model(config, mutant, ExploreTask(addr))
 }
 
 impl ProtocolInfo {

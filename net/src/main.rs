@@ -44,6 +44,13 @@ enum Command {
         after_help = "Run `quorate check --help` for the protocols, their configurations, mutants, properties and exit codes."
     )]
     Check(cli::check::CheckArgs),
+    /// Browse a configuration's state space in stateright's Explorer web UI.
+    #[command(
+        long_about = "Serve stateright's Explorer on one configuration of a protocol: step \
+            through actions from the initial state, see each state and which properties hold. \
+            Without --config, the suite's first configuration (or the mutant's own)."
+    )]
+    Explore(cli::explore::ExploreArgs),
 }
 
 fn main() -> ExitCode {
@@ -60,6 +67,8 @@ fn main() -> ExitCode {
     };
     let outcome = match cli.command {
         Command::Check(args) => cli::check::run(&args),
+        Command::Explore(args) => cli::explore::lookup(&args.protocol)
+            .and_then(|info| cli::explore::run(&args, &info, &info)),
     };
     match outcome {
         Ok(code) => exit_code(code),

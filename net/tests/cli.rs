@@ -93,3 +93,58 @@ fn bad_numbers_and_missing_seed_are_usage_errors() {
     assert_eq!(output.status.code(), Some(2));
     assert!(text(&output.stderr).contains("--seed"));
 }
+
+/// `quorate explore` serves the Explorer's JSON API on the configuration's model.
+#[test]
+fn explore_serves_the_paxos_default_model() {
+    use std::io::{Read, Write};
+    use std::net::{TcpListener, TcpStream};
+    use std::time::{Duration, Instant};
+
+    let port = TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free loopback port")
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_quorate"))
+        .args(["explore", "paxos", "--addr", &addr])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("the quorate binary starts");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        let attempt = TcpStream::connect(&addr).and_then(|mut stream| {
+            write!(stream, "GET /.status HTTP/1.0\r\nHost: {addr}\r\n\r\n")?;
+            let mut body = String::new();
+            stream.read_to_string(&mut body)?;
+            Ok(body)
+        });
+        match attempt {
+            Ok(body) if body.contains("unique_state_count") => break body,
+            _ if Instant::now() > deadline => {
+                let _ = child.kill();
+                panic!("the Explorer did not answer on {addr} within 30 s");
+            }
+            _ => std::thread::sleep(Duration::from_millis(100)),
+        }
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(status.contains("PaxosNode"), "{status}");
+    assert!(status.contains("agreement"), "{status}");
+}
+
+#[test]
+fn explore_refuses_all_and_a_busy_address() {
+    let output = quorate(&["explore", "all"]);
+    assert_eq!(output.status.code(), Some(2));
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").expect("a loopback port");
+    let addr = busy.local_addr().expect("bound").to_string();
+    let output = quorate(&["explore", "paxos", "--addr", &addr]);
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output.stderr));
+    assert!(
+        text(&output.stderr).contains(&addr),
+        "{}",
+        text(&output.stderr)
+    );
+}

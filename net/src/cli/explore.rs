@@ -1,13 +1,8 @@
 //! `quorate explore`: stateright's Explorer web UI on one configuration of a protocol.
 //!
-//! The model side is not in `quorate_model` yet. Once `ProtocolInfo` has the field
-//! `explore: fn(config: &str, mutant: Option<&str>, addr: SocketAddr) -> Result<(), ConfigError>`,
-//! wiring this in is:
-//! 1. `impl Explore for ProtocolInfo { fn explore(&self, config, mutant, addr) { (self.explore)(config, mutant, addr) } }`
-//!    here;
-//! 2. `Explore(cli::explore::ExploreArgs)` in main.rs's `Command` enum, matched as
-//!    `Command::Explore(args) => cli::explore::lookup(&args.protocol).and_then(|info| cli::explore::run(&args, &info, &info))`;
-//! 3. dropping the `allow(dead_code)` on this module in `cli/mod.rs`.
+//!
+//! The Explorer serves the same `System` model `check` runs; `--addr` is checked before serving
+//! because stateright panics when it cannot bind.
 
 use super::Failure;
 use clap::Args;
@@ -45,6 +40,17 @@ pub trait Explore {
         mutant: Option<&str>,
         addr: SocketAddr,
     ) -> Result<(), ConfigError>;
+}
+
+impl Explore for ProtocolInfo {
+    fn explore(
+        &self,
+        config: &str,
+        mutant: Option<&str>,
+        addr: SocketAddr,
+    ) -> Result<(), ConfigError> {
+        (self.explore)(config, mutant, addr)
+    }
 }
 
 /// The one protocol named on the command line.

@@ -2,8 +2,6 @@
 //! generated `--help` text.
 
 pub mod check;
-// Wired into the `Command` enum once `ProtocolInfo::explore` exists in quorate-model.
-#[cfg_attr(not(test), allow(dead_code))]
 pub mod explore;
 pub mod help;
 mod output;
