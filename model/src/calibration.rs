@@ -28,7 +28,7 @@ pub fn system(client_count: usize) -> CalibrationSystem {
     .property(
         Expectation::Always,
         "linearizable",
-        |_, state: &SystemState<_, _>| state.history.serialized_history().is_some(),
+        |_, state: &SystemState<_, _>| state.history().serialized_history().is_some(),
     )
     .property(
         Expectation::Sometimes,

@@ -10,6 +10,7 @@ pub mod check;
 pub mod network;
 pub mod paxos;
 pub mod registry;
+mod state;
 pub mod system;
 
 pub use network::{Envelope, Network, NetworkKind};

@@ -1,12 +1,15 @@
 //! The model's network: the in-flight messages of a [`crate::System`] state.
 //!
 //! Semantics follow stateright's `Network` (so the differential test against `ActorModel` holds),
-//! but the representation is ours: BTree-based (canonical iteration and encoding), and the
-//! unordered kinds keep an incremental multiset hash so fingerprinting a state does not walk
-//! every envelope.
+//! but the representation is ours: sorted (canonical iteration and encoding); the unordered bag
+//! is a sorted `Vec`, which clones in one allocation (the checker clones the network for every
+//! successor, and bags hold a few dozen envelopes at most); and the unordered kinds keep an
+//! incremental multiset hash so fingerprinting a state does not walk every envelope.
 
+use crate::state::stable_hash;
 use serde::{Deserialize, Serialize};
 use stateright::actor::Id;
+use std::cmp::Ordering;
 use std::collections::{BTreeMap, VecDeque};
 use std::hash::{Hash, Hasher};
 
@@ -51,8 +54,8 @@ impl NetworkKind {
 pub enum Network<Msg> {
     /// A multiset of envelopes with a commutative hash of its contents.
     Unordered {
-        /// Envelope -> copies in flight (never 0).
-        bag: BTreeMap<Envelope<Msg>, u32>,
+        /// Distinct envelopes, sorted, each with its copies in flight (never 0).
+        bag: Vec<(Envelope<Msg>, u32)>,
         /// Wrapping sum of the envelope hashes, one term per copy.
         bag_hash: u64,
     },
@@ -70,11 +73,14 @@ pub enum Network<Msg> {
     Ordered(BTreeMap<(Id, Id), VecDeque<Msg>>),
 }
 
-fn envelope_hash<Msg: Hash>(env: &Envelope<Msg>) -> u64 {
-    // SipHash with fixed keys: stable across runs and processes, so fingerprints are too.
-    let mut hasher = std::hash::DefaultHasher::new();
-    env.hash(&mut hasher);
-    hasher.finish()
+fn envelope_hash<Msg: Hash>(src: Id, dst: Id, msg: &Msg) -> u64 {
+    // Hashes exactly as `Envelope<&Msg>` would, for owned and borrowed envelopes alike.
+    stable_hash(&Envelope { src, dst, msg })
+}
+
+/// Orders an envelope against (src, dst, msg) without building one.
+fn cmp_envelope<Msg: Ord>(env: &Envelope<Msg>, src: Id, dst: Id, msg: &Msg) -> Ordering {
+    (env.src, env.dst, &env.msg).cmp(&(src, dst, msg))
 }
 
 impl<Msg: Clone + Ord + Hash> Network<Msg> {
@@ -82,7 +88,7 @@ impl<Msg: Clone + Ord + Hash> Network<Msg> {
     pub fn new(kind: NetworkKind) -> Self {
         match kind {
             NetworkKind::UnorderedNonDuplicating => Network::Unordered {
-                bag: BTreeMap::new(),
+                bag: Vec::new(),
                 bag_hash: 0,
             },
             NetworkKind::UnorderedDuplicating => Network::Duplicating {
@@ -107,11 +113,14 @@ impl<Msg: Clone + Ord + Hash> Network<Msg> {
     pub fn send(&mut self, env: Envelope<Msg>) {
         match self {
             Network::Unordered { bag, bag_hash } => {
-                *bag_hash = bag_hash.wrapping_add(envelope_hash(&env));
-                *bag.entry(env).or_insert(0) += 1;
+                *bag_hash = bag_hash.wrapping_add(envelope_hash(env.src, env.dst, &env.msg));
+                match bag.binary_search_by(|(e, _)| cmp_envelope(e, env.src, env.dst, &env.msg)) {
+                    Ok(at) => bag[at].1 += 1,
+                    Err(at) => bag.insert(at, (env, 1)),
+                }
             }
             Network::Duplicating { set, set_hash, .. } => {
-                let hash = envelope_hash(&env);
+                let hash = envelope_hash(env.src, env.dst, &env.msg);
                 if set.insert(env, ()).is_none() {
                     *set_hash = set_hash.wrapping_add(hash);
                 }
@@ -124,49 +133,56 @@ impl<Msg: Clone + Ord + Hash> Network<Msg> {
     }
 
     /// Removes one copy of a message that was delivered.
-    pub fn on_deliver(&mut self, env: Envelope<Msg>) {
+    pub fn on_deliver(&mut self, src: Id, dst: Id, msg: &Msg) {
         match self {
-            Network::Unordered { .. } => self.remove_one(&env),
-            Network::Duplicating { last, .. } => *last = Some(env),
-            Network::Ordered(_) => self.remove_one(&env),
+            Network::Duplicating { last, .. } => {
+                *last = Some(Envelope {
+                    src,
+                    dst,
+                    msg: msg.clone(),
+                })
+            }
+            _ => self.remove_one(src, dst, msg),
         }
     }
 
     /// Removes one copy of a message that was lost.
-    pub fn on_drop(&mut self, env: Envelope<Msg>) {
+    pub fn on_drop(&mut self, src: Id, dst: Id, msg: &Msg) {
         match self {
             Network::Duplicating { set, set_hash, .. } => {
+                let env = Envelope {
+                    src,
+                    dst,
+                    msg: msg.clone(),
+                };
                 if set.remove(&env).is_some() {
-                    *set_hash = set_hash.wrapping_sub(envelope_hash(&env));
+                    *set_hash = set_hash.wrapping_sub(envelope_hash(src, dst, msg));
                 }
             }
-            _ => self.remove_one(&env),
+            _ => self.remove_one(src, dst, msg),
         }
     }
 
-    fn remove_one(&mut self, env: &Envelope<Msg>) {
+    fn remove_one(&mut self, src: Id, dst: Id, msg: &Msg) {
         match self {
             Network::Unordered { bag, bag_hash } => {
-                let count = bag
-                    .get_mut(env)
+                let at = bag
+                    .binary_search_by(|(e, _)| cmp_envelope(e, src, dst, msg))
                     .expect("the model only delivers or drops envelopes that are in flight");
-                *count -= 1;
-                if *count == 0 {
-                    bag.remove(env);
+                bag[at].1 -= 1;
+                if bag[at].1 == 0 {
+                    bag.remove(at);
                 }
-                *bag_hash = bag_hash.wrapping_sub(envelope_hash(env));
+                *bag_hash = bag_hash.wrapping_sub(envelope_hash(src, dst, msg));
             }
             Network::Ordered(flows) => {
                 let flow = flows
-                    .get_mut(&(env.src, env.dst))
+                    .get_mut(&(src, dst))
                     .expect("the model only delivers or drops heads of existing flows");
                 let head = flow.pop_front();
-                assert!(
-                    head.as_ref() == Some(&env.msg),
-                    "only a flow's head leaves it"
-                );
+                assert!(head.as_ref() == Some(msg), "only a flow's head leaves it");
                 if flow.is_empty() {
-                    flows.remove(&(env.src, env.dst));
+                    flows.remove(&(src, dst));
                 }
             }
             Network::Duplicating { .. } => {
@@ -179,7 +195,7 @@ impl<Msg: Clone + Ord + Hash> Network<Msg> {
     /// head for FIFO networks.
     pub fn deliverable(&self) -> Vec<Envelope<&Msg>> {
         match self {
-            Network::Unordered { bag, .. } => bag.keys().map(Envelope::borrowed).collect(),
+            Network::Unordered { bag, .. } => bag.iter().map(|(env, _)| env.borrowed()).collect(),
             Network::Duplicating { set, .. } => set.keys().map(Envelope::borrowed).collect(),
             Network::Ordered(flows) => flows
                 .iter()
@@ -195,7 +211,7 @@ impl<Msg: Clone + Ord + Hash> Network<Msg> {
         match self {
             Network::Unordered { bag, .. } => Box::new(
                 bag.iter()
-                    .flat_map(|(env, &count)| std::iter::repeat_n(env.borrowed(), count as usize)),
+                    .flat_map(|(env, count)| std::iter::repeat_n(env.borrowed(), *count as usize)),
             ),
             Network::Duplicating { set, .. } => Box::new(set.keys().map(Envelope::borrowed)),
             Network::Ordered(flows) => Box::new(flows.iter().flat_map(|(&(src, dst), flow)| {
@@ -207,7 +223,7 @@ impl<Msg: Clone + Ord + Hash> Network<Msg> {
     /// Number of messages in flight, with multiplicity.
     pub fn len(&self) -> usize {
         match self {
-            Network::Unordered { bag, .. } => bag.values().map(|&c| c as usize).sum(),
+            Network::Unordered { bag, .. } => bag.iter().map(|&(_, c)| c as usize).sum(),
             Network::Duplicating { set, .. } => set.len(),
             Network::Ordered(flows) => flows.values().map(VecDeque::len).sum(),
         }
@@ -327,9 +343,9 @@ mod tests {
         let empty_hash = hash_of(&net);
         net.send(env(0, 1, 7));
         net.send(env(0, 1, 7));
-        net.on_deliver(env(0, 1, 7));
+        net.on_deliver(Id::from(0), Id::from(1), &7);
         assert_eq!(net.len(), 1);
-        net.on_drop(env(0, 1, 7));
+        net.on_drop(Id::from(0), Id::from(1), &7);
         assert!(net.is_empty());
         assert_eq!(hash_of(&net), empty_hash);
     }
@@ -342,7 +358,7 @@ mod tests {
         net.send(env(2, 1, 3));
         let heads: Vec<u8> = net.deliverable().iter().map(|e| *e.msg).collect();
         assert_eq!(heads, vec![1, 3]);
-        net.on_deliver(env(0, 1, 1));
+        net.on_deliver(Id::from(0), Id::from(1), &1);
         let heads: Vec<u8> = net.deliverable().iter().map(|e| *e.msg).collect();
         assert_eq!(heads, vec![2, 3]);
     }
@@ -351,9 +367,9 @@ mod tests {
     fn duplicating_network_keeps_delivered_messages() {
         let mut net = Network::new(NetworkKind::UnorderedDuplicating);
         net.send(env(0, 1, 1));
-        net.on_deliver(env(0, 1, 1));
+        net.on_deliver(Id::from(0), Id::from(1), &1);
         assert_eq!(net.deliverable().len(), 1);
-        net.on_drop(env(0, 1, 1));
+        net.on_drop(Id::from(0), Id::from(1), &1);
         assert!(net.deliverable().is_empty());
     }
 }

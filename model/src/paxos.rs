@@ -19,6 +19,7 @@ use quorate_spec::{
 };
 use stateright::semantics::{ConsistencyTester, LinearizabilityTester, SequentialSpec};
 use stateright::Expectation;
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
@@ -197,7 +198,7 @@ impl PaxosConfig {
                 consistency::<R>(s)
             })
             .property(Expectation::Always, "linearizable", |_, s| {
-                s.history.linearizability.serialized_history().is_some()
+                s.history().linearizability.serialized_history().is_some()
             })
             .property(Expectation::Always, "refines-sequencer", |m, s| {
                 refines_sequencer::<R>(m, s)
@@ -215,7 +216,7 @@ impl PaxosConfig {
             system = system.property(
                 Expectation::Sometimes,
                 "recovered server catches up",
-                |_, s| s.history.caught_up,
+                |_, s| s.history().caught_up,
             );
         }
         system
@@ -224,8 +225,7 @@ impl PaxosConfig {
 
 fn replicas<R: Rules>(state: &State<R>) -> impl Iterator<Item = (NodeId, &RState)> {
     state
-        .actor_states
-        .iter()
+        .actors()
         .enumerate()
         .filter_map(|(i, s)| s.as_replica().map(|r| (i as NodeId, r)))
 }
@@ -291,9 +291,10 @@ fn observe_refinement<R: Rules>(
     _prev: &State<R>,
     action: &ActionOf<Node<R>>,
     next: &State<R>,
-    history: &mut PaxosHistory,
+    history: &mut Cow<'_, PaxosHistory>,
 ) {
     if let SystemAction::Recover(id) = action {
+        let history = history.to_mut();
         history.recoveries = history.recoveries.saturating_add(1);
         history.recovered.insert(usize::from(*id) as NodeId);
     }
@@ -302,7 +303,7 @@ fn observe_refinement<R: Rules>(
     }
     for (id, replica) in replicas::<R>(next) {
         if let Err(detail) = consistent_with(history.longest.as_slice(), replica) {
-            history.violation = Some(format!(
+            history.to_mut().violation = Some(format!(
                 "replica {id} delivered a different entry than the sequencer's log at {detail}"
             ));
             return;
@@ -315,6 +316,7 @@ fn observe_refinement<R: Rules>(
                 continue; // a snapshot covers positions nobody has delivered one by one: impossible to extend
             }
             history
+                .to_mut()
                 .longest
                 .extend(replica.delivered.iter().skip(start - base).cloned());
         }
@@ -323,25 +325,25 @@ fn observe_refinement<R: Rules>(
             && end > 0
             && end == history.longest.len()
         {
-            history.caught_up = true;
+            history.to_mut().caught_up = true;
         }
     }
 }
 
 fn within_bounds<R: Rules>(config: &PaxosConfig, state: &State<R>) -> bool {
-    within_actor_bounds(config, &state.actor_states)
-        && state.history.recoveries <= config.max_recoveries
+    within_actor_bounds(config, state.actors())
+        && state.history().recoveries <= config.max_recoveries
 }
 
 /// The bounds that depend on actor states only (shared with the `ActorModel` differential test).
-pub fn within_actor_bounds(
+pub fn within_actor_bounds<'a>(
     config: &PaxosConfig,
-    actors: &[Arc<NodeState<Symbolic, KvOp, Vec<KvResult>>>],
+    actors: impl IntoIterator<Item = &'a NodeState<Symbolic, KvOp, Vec<KvResult>>>,
 ) -> bool {
     actors
-        .iter()
+        .into_iter()
         .enumerate()
-        .all(|(index, state)| match state.as_ref() {
+        .all(|(index, state)| match state {
             NodeState::Replica(r) => {
                 let id = index as NodeId;
                 let campaigned = r.core.ballot.leader == id && r.core.ballot.round > 0;
@@ -381,7 +383,7 @@ fn validity<R: Rules>(model: &PaxosSystem<R>, state: &State<R>) -> bool {
         replica.delivered.iter().all(|request| {
             let id: TxId = request.value().id;
             let submitted = state
-                .history
+                .history()
                 .invoked
                 .get(&id.client)
                 .is_some_and(|&s| id.seq <= s);
@@ -393,7 +395,7 @@ fn validity<R: Rules>(model: &PaxosSystem<R>, state: &State<R>) -> bool {
 /// `consistency`: each replica's application state is the reference execution of the
 /// sequencer's log up to its position.
 fn consistency<R: Rules>(state: &State<R>) -> bool {
-    let longest = state.history.longest.as_slice();
+    let longest = state.history().longest.as_slice();
     replicas::<R>(state).all(|(_, replica)| {
         let upto = (replica.delivered_len() as usize).min(longest.len());
         let reference = reference_execution(&KvStore, longest[..upto].iter().map(|r| r.value()));
@@ -404,16 +406,21 @@ fn consistency<R: Rules>(state: &State<R>) -> bool {
 /// `refines-sequencer`: the observer saw no step violation, and the sequencer's log holds only
 /// submitted requests, each once.
 fn refines_sequencer<R: Rules>(_model: &PaxosSystem<R>, state: &State<R>) -> bool {
-    if state.history.violation.is_some() {
+    if state.history().violation.is_some() {
         return false;
     }
     let submitted: BTreeSet<TxId> = state
-        .history
+        .history()
         .invoked
         .iter()
         .flat_map(|(&client, &last)| (1..=last).map(move |seq| TxId { client, seq }))
         .collect();
-    let ids: Vec<TxId> = state.history.longest.iter().map(|r| r.value().id).collect();
+    let ids: Vec<TxId> = state
+        .history()
+        .longest
+        .iter()
+        .map(|r| r.value().id)
+        .collect();
     quorate_spec::sequencer::refines_sequencer(&submitted, &[(0, ids.as_slice())]).is_ok()
 }
 

@@ -9,13 +9,14 @@
 //! cached per-actor hashes.
 
 use crate::network::{Envelope, Network, NetworkKind};
+use crate::state::Slot;
+pub use crate::state::SystemState;
 use serde::{Deserialize, Serialize};
 use stateright::actor::{is_no_op, is_no_op_with_timer, Actor, Command, Id, Out};
 use stateright::{Expectation, Model, Property};
 use std::borrow::Cow;
-use std::collections::{BTreeMap, BTreeSet};
-use std::fmt::{self, Debug};
-use std::hash::{Hash, Hasher};
+use std::fmt::Debug;
+use std::hash::Hash;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 
@@ -69,121 +70,14 @@ pub enum SystemAction<Msg, Timer, Random> {
 /// Shorthand for the action type of a `System` hosting `A`.
 pub type ActionOf<A> = SystemAction<<A as Actor>::Msg, <A as Actor>::Timer, <A as Actor>::Random>;
 
-/// A global state: every actor's state, the network, timers, pending random choices, crash
-/// flags, saved storage and the auxiliary history.
-pub struct SystemState<A: Actor, H> {
-    /// Actor states by id, shared between states that did not change them.
-    pub actor_states: Vec<Arc<A::State>>,
-    /// Cached hash of each actor state, so fingerprinting does not re-walk unchanged actors.
-    actor_hashes: Vec<u64>,
-    /// Messages in flight.
-    pub network: Network<A::Msg>,
-    /// Armed timers per actor.
-    pub timers: Vec<BTreeSet<A::Timer>>,
-    /// Pending random choices per actor: key -> alternatives.
-    pub randoms: Vec<BTreeMap<String, Vec<A::Random>>>,
-    /// Crash flag per actor.
-    pub crashed: Vec<bool>,
-    /// Last saved storage per actor.
-    pub storages: Vec<Option<A::Storage>>,
-    /// Auxiliary history for properties (never visible to actors).
-    pub history: H,
-    /// Set when a handler panicked: the message and the step that did it. Terminal.
-    pub poisoned: Option<Arc<str>>,
-}
-
-fn stable_hash<T: Hash + ?Sized>(value: &T) -> u64 {
-    // SipHash with fixed keys: stable across runs, unlike a randomly seeded hasher.
-    let mut hasher = std::hash::DefaultHasher::new();
-    value.hash(&mut hasher);
-    hasher.finish()
-}
-
-impl<A: Actor, H: Clone> Clone for SystemState<A, H>
-where
-    A::Msg: Clone,
-{
-    fn clone(&self) -> Self {
-        SystemState {
-            actor_states: self.actor_states.clone(),
-            actor_hashes: self.actor_hashes.clone(),
-            network: self.network.clone(),
-            timers: self.timers.clone(),
-            randoms: self.randoms.clone(),
-            crashed: self.crashed.clone(),
-            storages: self.storages.clone(),
-            history: self.history.clone(),
-            poisoned: self.poisoned.clone(),
-        }
-    }
-}
-
-impl<A: Actor, H: PartialEq> PartialEq for SystemState<A, H> {
-    fn eq(&self, other: &Self) -> bool {
-        self.actor_hashes == other.actor_hashes
-            && self.actor_states == other.actor_states
-            && self.network == other.network
-            && self.timers == other.timers
-            && self.randoms == other.randoms
-            && self.crashed == other.crashed
-            && self.storages == other.storages
-            && self.history == other.history
-            && self.poisoned == other.poisoned
-    }
-}
-
-impl<A: Actor, H: Eq> Eq for SystemState<A, H> where A::State: Eq {}
-
-impl<A: Actor, H: Hash> Hash for SystemState<A, H> {
-    fn hash<S: Hasher>(&self, state: &mut S) {
-        self.actor_hashes.hash(state);
-        self.network.hash(state);
-        self.timers.hash(state);
-        self.randoms.hash(state);
-        self.crashed.hash(state);
-        self.storages.hash(state);
-        self.history.hash(state);
-        self.poisoned.hash(state);
-    }
-}
-
-impl<A: Actor, H: Debug> Debug for SystemState<A, H> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SystemState")
-            .field("actor_states", &self.actor_states)
-            .field("network", &self.network)
-            .field("timers", &self.timers)
-            .field("randoms", &self.randoms)
-            .field("crashed", &self.crashed)
-            .field("storages", &self.storages)
-            .field("history", &self.history)
-            .field("poisoned", &self.poisoned)
-            .finish()
-    }
-}
-
-impl<A: Actor, H> SystemState<A, H> {
-    /// Replaces one actor's state and refreshes its cached hash.
-    pub fn set_actor_state(&mut self, index: usize, state: A::State) {
-        self.actor_hashes[index] = stable_hash(&state);
-        self.actor_states[index] = Arc::new(state);
-    }
-
-    /// The state of actor `index`.
-    pub fn actor(&self, index: usize) -> &A::State {
-        &self.actor_states[index]
-    }
-
-    /// Number of crashed actors.
-    pub fn crashed_count(&self) -> usize {
-        self.crashed.iter().filter(|&&c| c).count()
-    }
-}
-
-/// A transition observer: sees (prev, action, next) and may update the next state's history.
+/// A transition observer: sees (prev, action, next) and may update the next state's history,
+/// calling `to_mut()` only when it changes something (so unchanged histories stay shared).
 /// This is how step properties such as "no delivered entry is ever removed" are checked.
 pub type Observer<A, H> = Arc<
-    dyn Fn(&SystemState<A, H>, &ActionOf<A>, &SystemState<A, H>, &mut H) + Send + Sync + 'static,
+    dyn Fn(&SystemState<A, H>, &ActionOf<A>, &SystemState<A, H>, &mut Cow<'_, H>)
+        + Send
+        + Sync
+        + 'static,
 >;
 
 /// A boundary predicate: states outside it are neither expanded nor checked.
@@ -196,7 +90,7 @@ pub type MsgRecorder<A, H> = fn(&H, Envelope<&<A as Actor>::Msg>) -> Option<H>;
 pub type PropertyFn<A, H> = fn(&System<A, H>, &SystemState<A, H>) -> bool;
 
 /// The model: actors plus the environment's rules.
-pub struct System<A: Actor, H = ()> {
+pub struct System<A: Actor, H: Clone = ()> {
     /// Actor configurations; actor `i` has `Id::from(i)`.
     pub actors: Vec<A>,
     crashable: Vec<bool>,
@@ -303,7 +197,7 @@ where
     /// Adds a transition observer.
     pub fn observe(
         mut self,
-        observer: impl Fn(&SystemState<A, H>, &ActionOf<A>, &SystemState<A, H>, &mut H)
+        observer: impl Fn(&SystemState<A, H>, &ActionOf<A>, &SystemState<A, H>, &mut Cow<'_, H>)
             + Send
             + Sync
             + 'static,
@@ -355,33 +249,28 @@ where
             match command {
                 Command::Send(dst, msg) => {
                     if let Some(record) = self.record_msg_out {
-                        if let Some(history) = record(
-                            &next.history,
-                            Envelope {
-                                src: id,
-                                dst,
-                                msg: &msg,
-                            },
-                        ) {
-                            next.history = history;
+                        let envelope = Envelope {
+                            src: id,
+                            dst,
+                            msg: &msg,
+                        };
+                        if let Some(history) = record(next.history(), envelope) {
+                            next.set_history(history);
                         }
                     }
                     next.network.send(Envelope { src: id, dst, msg });
                 }
-                Command::SetTimer(timer, _) => {
-                    next.timers[index].insert(timer);
-                }
-                Command::CancelTimer(timer) => {
-                    next.timers[index].remove(&timer);
-                }
+                Command::SetTimer(timer, _) => next.slots[index].arm(timer),
+                Command::CancelTimer(timer) => next.slots[index].disarm(&timer),
                 Command::ChooseRandom(key, alternatives) => {
+                    let randoms = &mut next.slots[index].randoms;
                     if alternatives.is_empty() {
-                        next.randoms[index].remove(&key);
+                        randoms.remove(&key);
                     } else {
-                        next.randoms[index].insert(key, alternatives);
+                        randoms.insert(key, alternatives);
                     }
                 }
-                Command::Save(storage) => next.storages[index] = Some(storage),
+                Command::Save(storage) => next.slots[index].set_storage(storage),
             }
         }
     }
@@ -399,11 +288,13 @@ where
         mut next: SystemState<A, H>,
     ) -> SystemState<A, H> {
         if !self.observers.is_empty() {
-            let mut history = next.history.clone();
+            let mut history = Cow::Borrowed(next.history());
             for observer in &self.observers {
                 observer(prev, action, &next, &mut history);
             }
-            next.history = history;
+            if let Cow::Owned(history) = history {
+                next.set_history(history);
+            }
         }
         match self.canonicalize {
             Some(canonical) => canonical(&next),
@@ -415,19 +306,15 @@ where
         match action {
             SystemAction::Drop { src, dst, msg } => {
                 let mut next = prev.clone();
-                next.network.on_drop(Envelope {
-                    src: *src,
-                    dst: *dst,
-                    msg: msg.clone(),
-                });
+                next.network.on_drop(*src, *dst, msg);
                 Some(next)
             }
             SystemAction::Deliver { src, dst, msg } => {
                 let index = usize::from(*dst);
-                if index >= self.actors.len() || prev.crashed[index] {
+                if index >= self.actors.len() || prev.is_crashed(index) {
                     return None;
                 }
-                let mut state = Cow::Borrowed(&*prev.actor_states[index]);
+                let mut state = Cow::Borrowed(prev.actor(index));
                 let mut out = Out::new();
                 if let Err(panic) = guarded(|| {
                     self.actors[index].on_msg(*dst, &mut state, *src, msg.clone(), &mut out)
@@ -443,22 +330,16 @@ where
                 }
                 let mut next = prev.clone();
                 if let Some(record) = self.record_msg_in {
-                    if let Some(history) = record(
-                        &prev.history,
-                        Envelope {
-                            src: *src,
-                            dst: *dst,
-                            msg,
-                        },
-                    ) {
-                        next.history = history;
+                    let envelope = Envelope {
+                        src: *src,
+                        dst: *dst,
+                        msg,
+                    };
+                    if let Some(history) = record(prev.history(), envelope) {
+                        next.set_history(history);
                     }
                 }
-                next.network.on_deliver(Envelope {
-                    src: *src,
-                    dst: *dst,
-                    msg: msg.clone(),
-                });
+                next.network.on_deliver(*src, *dst, msg);
                 if let Cow::Owned(state) = state {
                     next.set_actor_state(index, state);
                 }
@@ -467,7 +348,7 @@ where
             }
             SystemAction::Timeout { actor, timer } => {
                 let index = usize::from(*actor);
-                let mut state = Cow::Borrowed(&*prev.actor_states[index]);
+                let mut state = Cow::Borrowed(prev.actor(index));
                 let mut out = Out::new();
                 if let Err(panic) =
                     guarded(|| self.actors[index].on_timeout(*actor, &mut state, timer, &mut out))
@@ -481,7 +362,7 @@ where
                     return None;
                 }
                 let mut next = prev.clone();
-                next.timers[index].remove(timer);
+                next.slots[index].disarm(timer);
                 if let Cow::Owned(state) = state {
                     next.set_actor_state(index, state);
                 }
@@ -491,17 +372,18 @@ where
             SystemAction::Crash(id) => {
                 let index = usize::from(*id);
                 let mut next = prev.clone();
-                next.timers[index].clear();
-                next.randoms[index].clear();
-                next.crashed[index] = true;
+                let slot = &mut next.slots[index];
+                slot.timers.clear();
+                slot.randoms.clear();
+                slot.crashed = true;
                 Some(next)
             }
             SystemAction::Recover(id) => {
                 let index = usize::from(*id);
-                assert!(prev.crashed[index], "only a crashed actor recovers");
+                assert!(prev.is_crashed(index), "only a crashed actor recovers");
                 let mut out = Out::new();
-                let started =
-                    guarded(|| self.actors[index].on_start(*id, &prev.storages[index], &mut out));
+                let storage = prev.storage(index).cloned();
+                let started = guarded(|| self.actors[index].on_start(*id, &storage, &mut out));
                 let state =
                     match started {
                         Ok(state) => state,
@@ -514,13 +396,13 @@ where
                     };
                 let mut next = prev.clone();
                 next.set_actor_state(index, state);
-                next.crashed[index] = false;
+                next.slots[index].crashed = false;
                 self.apply_commands(*id, out, &mut next);
                 Some(next)
             }
             SystemAction::SelectRandom { actor, key, random } => {
                 let index = usize::from(*actor);
-                let mut state = Cow::Borrowed(&*prev.actor_states[index]);
+                let mut state = Cow::Borrowed(prev.actor(index));
                 let mut out = Out::new();
                 if let Err(panic) =
                     guarded(|| self.actors[index].on_random(*actor, &mut state, random, &mut out))
@@ -531,7 +413,7 @@ where
                     ));
                 }
                 let mut next = prev.clone();
-                next.randoms[index].remove(key);
+                next.slots[index].randoms.remove(key);
                 if let Cow::Owned(state) = state {
                     next.set_actor_state(index, state);
                 }
@@ -598,30 +480,24 @@ where
         for env in &self.init_network {
             network.send(env.clone());
         }
-        let mut init = SystemState {
-            actor_states: Vec::with_capacity(count),
-            actor_hashes: Vec::with_capacity(count),
-            network,
-            timers: vec![BTreeSet::new(); count],
-            randoms: vec![BTreeMap::new(); count],
-            crashed: vec![false; count],
-            storages: vec![None; count],
-            history: self.init_history.clone(),
-            poisoned: None,
-        };
+        let mut slots = Vec::with_capacity(count);
+        let mut starts = Vec::with_capacity(count);
         for (index, actor) in self.actors.iter().enumerate() {
             let id = Id::from(index);
             let mut out = Out::new();
             match guarded(|| actor.on_start(id, &None, &mut out)) {
                 Ok(state) => {
-                    init.actor_hashes.push(stable_hash(&state));
-                    init.actor_states.push(Arc::new(state));
-                    self.apply_commands(id, out, &mut init);
+                    slots.push(Slot::new(state));
+                    starts.push((id, out));
                 }
                 Err(panic) => {
                     panic!("actor {index} panicked in on_start at initialisation: {panic}")
                 }
             }
+        }
+        let mut init = SystemState::new(slots, network, self.init_history.clone());
+        for (id, out) in starts {
+            self.apply_commands(id, out, &mut init);
         }
         let init = match self.canonicalize {
             Some(canonical) => canonical(&init),
@@ -643,7 +519,7 @@ where
                 });
             }
             let index = usize::from(env.dst);
-            if index < self.actors.len() && !state.crashed[index] {
+            if index < self.actors.len() && !state.is_crashed(index) {
                 actions.push(SystemAction::Deliver {
                     src: env.src,
                     dst: env.dst,
@@ -651,8 +527,8 @@ where
                 });
             }
         }
-        for (index, timers) in state.timers.iter().enumerate() {
-            for timer in timers {
+        for (index, slot) in state.slots.iter().enumerate() {
+            for timer in &slot.timers {
                 actions.push(SystemAction::Timeout {
                     actor: Id::from(index),
                     timer: timer.clone(),
@@ -661,18 +537,18 @@ where
         }
         if state.crashed_count() < self.max_crashes {
             for index in 0..self.actors.len() {
-                if self.crashable[index] && !state.crashed[index] {
+                if self.crashable[index] && !state.is_crashed(index) {
                     actions.push(SystemAction::Crash(Id::from(index)));
                 }
             }
         }
-        for (index, &crashed) in state.crashed.iter().enumerate() {
-            if crashed {
+        for (index, slot) in state.slots.iter().enumerate() {
+            if slot.crashed {
                 actions.push(SystemAction::Recover(Id::from(index)));
             }
         }
-        for (index, randoms) in state.randoms.iter().enumerate() {
-            for (key, alternatives) in randoms {
+        for (index, slot) in state.slots.iter().enumerate() {
+            for (key, alternatives) in &slot.randoms {
                 for random in alternatives {
                     actions.push(SystemAction::SelectRandom {
                         actor: Id::from(index),
@@ -772,21 +648,21 @@ where
         let mut changes = Vec::new();
         for index in 0..self.actors.len() {
             let name = self.actor_name(Id::from(index));
-            if prev.actor_hashes[index] != next.actor_hashes[index] {
-                changes.push(format!("{name} now {:?}", next.actor_states[index]));
+            if prev.actor_changed(next, index) {
+                changes.push(format!("{name} now {:?}", next.actor(index)));
             }
-            if prev.crashed[index] != next.crashed[index] {
+            if prev.is_crashed(index) != next.is_crashed(index) {
                 changes.push(format!(
                     "{name} {}",
-                    if next.crashed[index] {
+                    if next.is_crashed(index) {
                         "is down"
                     } else {
                         "is up"
                     }
                 ));
             }
-            if prev.storages[index] != next.storages[index] {
-                changes.push(format!("{name} saved {:?}", next.storages[index]));
+            if prev.storage(index) != next.storage(index) {
+                changes.push(format!("{name} saved {:?}", next.storage(index)));
             }
         }
         if let Some(poison) = &next.poisoned {

@@ -73,7 +73,9 @@ fn paxos_default_configuration_matches_actor_model() {
     let theirs = ActorModel::new(bounds, ())
         .actors(config.actors::<quorate_impl::paxos::Honest>())
         .init_network(Network::new_unordered_nonduplicating([]))
-        .within_boundary(|config, state| paxos::within_actor_bounds(config, &state.actor_states))
+        .within_boundary(|config, state| {
+            paxos::within_actor_bounds(config, state.actor_states.iter().map(|a| &**a))
+        })
         // With no property at all the checker would stop at once ("every property discovered").
         .property(
             stateright::Expectation::Always,

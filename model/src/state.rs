@@ -1,0 +1,272 @@
+//! The global state of a [`crate::System`]: one slot per actor, the network, the auxiliary
+//! history.
+//!
+//! Layout is chosen for the checker's two hot operations, cloning a state for each successor and
+//! fingerprinting it:
+//! - every per-actor part sits in one `Vec` of slots (one allocation per clone), the actor state
+//!   and saved storage behind `Arc` (a clone is a reference count);
+//! - each slot caches the hash of its actor state and storage, and the history caches its own,
+//!   so a fingerprint walks only timers, random choices and crash flags, which are tiny;
+//! - the network keeps an order-independent hash of its contents (see [`crate::network`]).
+//!
+//! Caches are written only through the setters here, so they cannot go stale.
+
+use crate::network::Network;
+use stateright::actor::Actor;
+use std::collections::BTreeMap;
+use std::fmt::{self, Debug};
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+
+/// A fast hash that is the same in every run and process (fixed keys), so per-part hashes and
+/// the fingerprints built from them are reproducible.
+pub(crate) fn stable_hash<T: Hash + ?Sized>(value: &T) -> u64 {
+    ahash::RandomState::with_seeds(
+        0x5152_4154_4531_0001,
+        0x5152_4154_4531_0002,
+        0x5152_4154_4531_0003,
+        0x5152_4154_4531_0004,
+    )
+    .hash_one(value)
+}
+
+/// Everything the model keeps about one actor.
+pub(crate) struct Slot<A: Actor> {
+    pub(crate) state: Arc<A::State>,
+    state_hash: u64,
+    /// Armed timers, sorted and distinct (a set; a `Vec` clones in one allocation).
+    pub(crate) timers: Vec<A::Timer>,
+    /// Pending random choices: key -> alternatives.
+    pub(crate) randoms: BTreeMap<String, Vec<A::Random>>,
+    pub(crate) crashed: bool,
+    storage: Option<Arc<A::Storage>>,
+    storage_hash: u64,
+}
+
+impl<A: Actor> Clone for Slot<A> {
+    fn clone(&self) -> Self {
+        Slot {
+            state: Arc::clone(&self.state),
+            state_hash: self.state_hash,
+            timers: self.timers.clone(),
+            randoms: self.randoms.clone(),
+            crashed: self.crashed,
+            storage: self.storage.clone(),
+            storage_hash: self.storage_hash,
+        }
+    }
+}
+
+impl<A: Actor> Slot<A> {
+    pub(crate) fn new(state: A::State) -> Self {
+        Slot {
+            state_hash: stable_hash(&state),
+            state: Arc::new(state),
+            timers: Vec::new(),
+            randoms: BTreeMap::new(),
+            crashed: false,
+            storage: None,
+            storage_hash: stable_hash(&None::<()>),
+        }
+    }
+
+    pub(crate) fn set_state(&mut self, state: A::State) {
+        self.state_hash = stable_hash(&state);
+        self.state = Arc::new(state);
+    }
+
+    pub(crate) fn set_storage(&mut self, storage: A::Storage) {
+        self.storage_hash = stable_hash(&Some(&storage));
+        self.storage = Some(Arc::new(storage));
+    }
+
+    pub(crate) fn storage(&self) -> Option<&A::Storage> {
+        self.storage.as_deref()
+    }
+
+    pub(crate) fn arm(&mut self, timer: A::Timer)
+    where
+        A::Timer: Ord,
+    {
+        if let Err(at) = self.timers.binary_search(&timer) {
+            self.timers.insert(at, timer);
+        }
+    }
+
+    pub(crate) fn disarm(&mut self, timer: &A::Timer)
+    where
+        A::Timer: Ord,
+    {
+        if let Ok(at) = self.timers.binary_search(timer) {
+            self.timers.remove(at);
+        }
+    }
+
+    fn eq_parts(&self, other: &Self) -> bool
+    where
+        A::Storage: PartialEq,
+    {
+        self.state_hash == other.state_hash
+            && self.storage_hash == other.storage_hash
+            && self.crashed == other.crashed
+            && self.timers == other.timers
+            && self.randoms == other.randoms
+            && self.state == other.state
+            && self.storage == other.storage
+    }
+
+    fn hash_parts<S: Hasher>(&self, hasher: &mut S) {
+        self.state_hash.hash(hasher);
+        self.storage_hash.hash(hasher);
+        self.crashed.hash(hasher);
+        self.timers.hash(hasher);
+        self.randoms.hash(hasher);
+    }
+}
+
+/// A global state: every actor's slot, the network, the auxiliary history, and whether a
+/// handler panicked.
+pub struct SystemState<A: Actor, H> {
+    pub(crate) slots: Vec<Slot<A>>,
+    /// Messages in flight.
+    pub network: Network<A::Msg>,
+    history: Arc<H>,
+    history_hash: u64,
+    /// Set when a handler panicked: the message and the step that did it. Terminal.
+    pub poisoned: Option<Arc<str>>,
+}
+
+impl<A: Actor, H: Hash> SystemState<A, H> {
+    pub(crate) fn new(slots: Vec<Slot<A>>, network: Network<A::Msg>, history: H) -> Self {
+        SystemState {
+            slots,
+            network,
+            history_hash: stable_hash(&history),
+            history: Arc::new(history),
+            poisoned: None,
+        }
+    }
+
+    /// Replaces the history (refreshing its cached hash).
+    pub(crate) fn set_history(&mut self, history: H) {
+        self.history_hash = stable_hash(&history);
+        self.history = Arc::new(history);
+    }
+}
+
+impl<A: Actor, H> SystemState<A, H> {
+    /// The auxiliary history (never visible to actors).
+    pub fn history(&self) -> &H {
+        &self.history
+    }
+
+    /// Number of actors.
+    pub fn actor_count(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// The state of actor `index`.
+    pub fn actor(&self, index: usize) -> &A::State {
+        &self.slots[index].state
+    }
+
+    /// Every actor's state, by index.
+    pub fn actors(&self) -> impl ExactSizeIterator<Item = &A::State> + '_ {
+        self.slots.iter().map(|slot| &*slot.state)
+    }
+
+    /// Replaces one actor's state (refreshing its cached hash).
+    pub fn set_actor_state(&mut self, index: usize, state: A::State) {
+        self.slots[index].set_state(state);
+    }
+
+    /// Timers armed by actor `index`, in order.
+    pub fn timers(&self, index: usize) -> &[A::Timer] {
+        &self.slots[index].timers
+    }
+
+    /// Whether actor `index` is down.
+    pub fn is_crashed(&self, index: usize) -> bool {
+        self.slots[index].crashed
+    }
+
+    /// The storage actor `index` last saved.
+    pub fn storage(&self, index: usize) -> Option<&A::Storage> {
+        self.slots[index].storage()
+    }
+
+    /// Number of crashed actors.
+    pub fn crashed_count(&self) -> usize {
+        self.slots.iter().filter(|slot| slot.crashed).count()
+    }
+
+    /// Whether actor `index`'s state differs between two states (by cached hash).
+    pub fn actor_changed(&self, other: &Self, index: usize) -> bool {
+        self.slots[index].state_hash != other.slots[index].state_hash
+    }
+}
+
+impl<A: Actor, H> Clone for SystemState<A, H>
+where
+    A::Msg: Clone,
+{
+    fn clone(&self) -> Self {
+        SystemState {
+            slots: self.slots.clone(),
+            network: self.network.clone(),
+            history: Arc::clone(&self.history),
+            history_hash: self.history_hash,
+            poisoned: self.poisoned.clone(),
+        }
+    }
+}
+
+impl<A: Actor, H: PartialEq> PartialEq for SystemState<A, H> {
+    fn eq(&self, other: &Self) -> bool {
+        self.history_hash == other.history_hash
+            && self.slots.len() == other.slots.len()
+            && self
+                .slots
+                .iter()
+                .zip(&other.slots)
+                .all(|(a, b)| a.eq_parts(b))
+            && self.network == other.network
+            && self.history == other.history
+            && self.poisoned == other.poisoned
+    }
+}
+
+impl<A: Actor, H: Eq> Eq for SystemState<A, H> where A::State: Eq {}
+
+impl<A: Actor, H> Hash for SystemState<A, H> {
+    fn hash<S: Hasher>(&self, hasher: &mut S) {
+        for slot in &self.slots {
+            slot.hash_parts(hasher);
+        }
+        self.network.hash(hasher);
+        self.history_hash.hash(hasher);
+        self.poisoned.hash(hasher);
+    }
+}
+
+impl<A: Actor, H: Debug> Debug for SystemState<A, H> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let actors: Vec<&A::State> = self.actors().collect();
+        let timers: Vec<&[A::Timer]> = self.slots.iter().map(|s| s.timers.as_slice()).collect();
+        let crashed: Vec<bool> = self.slots.iter().map(|s| s.crashed).collect();
+        let storages: Vec<Option<&A::Storage>> = self.slots.iter().map(Slot::storage).collect();
+        let mut out = f.debug_struct("SystemState");
+        out.field("actor_states", &actors)
+            .field("network", &self.network)
+            .field("timers", &timers);
+        if self.slots.iter().any(|s| !s.randoms.is_empty()) {
+            let randoms: Vec<_> = self.slots.iter().map(|s| &s.randoms).collect();
+            out.field("randoms", &randoms);
+        }
+        out.field("crashed", &crashed)
+            .field("storages", &storages)
+            .field("history", &self.history)
+            .field("poisoned", &self.poisoned)
+            .finish()
+    }
+}
