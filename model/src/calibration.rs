@@ -25,11 +25,9 @@ pub fn system(client_count: usize) -> CalibrationSystem {
     )
     .record_msg_out(|history, env| record_invocation(history, env.src, env.dst, env.msg))
     .record_msg_in(|history, env| record_return(history, env.src, env.dst, env.msg))
-    .property(
-        Expectation::Always,
-        "linearizable",
-        |_, state: &SystemState<_, _>| state.history().serialized_history().is_some(),
-    )
+    .history_property(Expectation::Always, "linearizable", |history| {
+        history.serialized_history().is_some()
+    })
     .property(
         Expectation::Sometimes,
         "value chosen",

@@ -197,8 +197,8 @@ impl PaxosConfig {
             .property(Expectation::Always, "consistency", |_, s| {
                 consistency::<R>(s)
             })
-            .property(Expectation::Always, "linearizable", |_, s| {
-                s.history().linearizability.serialized_history().is_some()
+            .history_property(Expectation::Always, "linearizable", |history| {
+                history.linearizability.serialized_history().is_some()
             })
             .property(Expectation::Always, "refines-sequencer", |m, s| {
                 refines_sequencer::<R>(m, s)

@@ -132,6 +132,9 @@ pub struct SystemState<A: Actor, H> {
     pub network: Network<A::Msg>,
     history: Arc<H>,
     history_hash: u64,
+    /// Bit `i`: the verdict of the system's `i`-th history property on `history` (a function of
+    /// the history, so neither hashed nor compared).
+    history_verdicts: u32,
     /// Set when a handler panicked: the message and the step that did it. Terminal.
     pub poisoned: Option<Arc<str>>,
 }
@@ -143,6 +146,7 @@ impl<A: Actor, H: Hash> SystemState<A, H> {
             network,
             history_hash: stable_hash(&history),
             history: Arc::new(history),
+            history_verdicts: 0,
             poisoned: None,
         }
     }
@@ -155,6 +159,20 @@ impl<A: Actor, H: Hash> SystemState<A, H> {
 }
 
 impl<A: Actor, H> SystemState<A, H> {
+    /// Whether two states share the very same history value (no step replaced it).
+    pub(crate) fn same_history(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.history, &other.history)
+    }
+
+    pub(crate) fn set_history_verdicts(&mut self, verdicts: u32) {
+        self.history_verdicts = verdicts;
+    }
+
+    /// The cached verdict of the system's `index`-th history property.
+    pub(crate) fn history_verdict(&self, index: usize) -> bool {
+        self.history_verdicts & (1 << index) != 0
+    }
+
     /// The auxiliary history (never visible to actors).
     pub fn history(&self) -> &H {
         &self.history
@@ -216,6 +234,7 @@ where
             network: self.network.clone(),
             history: Arc::clone(&self.history),
             history_hash: self.history_hash,
+            history_verdicts: self.history_verdicts,
             poisoned: self.poisoned.clone(),
         }
     }

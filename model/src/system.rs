@@ -89,6 +89,30 @@ pub type MsgRecorder<A, H> = fn(&H, Envelope<&<A as Actor>::Msg>) -> Option<H>;
 /// A named property of a `System`.
 pub type PropertyFn<A, H> = fn(&System<A, H>, &SystemState<A, H>) -> bool;
 
+/// The condition of history property `I`: its verdict cached in the state. (Property conditions
+/// are plain `fn` pointers, so the index is a const parameter, one instance per slot.)
+fn cached_history_verdict<A: Actor, H: Clone, const I: usize>(
+    _: &System<A, H>,
+    state: &SystemState<A, H>,
+) -> bool {
+    state.history_verdict(I)
+}
+
+/// A `HISTORY_VERDICTS[i]` reads the verdict of history property `i`.
+#[allow(clippy::type_complexity)]
+const fn history_verdicts<A: Actor, H: Clone>() -> [PropertyFn<A, H>; 8] {
+    [
+        cached_history_verdict::<A, H, 0>,
+        cached_history_verdict::<A, H, 1>,
+        cached_history_verdict::<A, H, 2>,
+        cached_history_verdict::<A, H, 3>,
+        cached_history_verdict::<A, H, 4>,
+        cached_history_verdict::<A, H, 5>,
+        cached_history_verdict::<A, H, 6>,
+        cached_history_verdict::<A, H, 7>,
+    ]
+}
+
 /// The model: actors plus the environment's rules.
 pub struct System<A: Actor, H: Clone = ()> {
     /// Actor configurations; actor `i` has `Id::from(i)`.
@@ -105,6 +129,7 @@ pub struct System<A: Actor, H: Clone = ()> {
     boundary: Option<Boundary<A, H>>,
     canonicalize: Option<fn(&SystemState<A, H>) -> SystemState<A, H>>,
     properties: Vec<(Expectation, &'static str, PropertyFn<A, H>)>,
+    history_properties: Vec<fn(&H) -> bool>,
 }
 
 impl<A, H> System<A, H>
@@ -132,6 +157,7 @@ where
             boundary: None,
             canonicalize: None,
             properties: Vec::new(),
+            history_properties: Vec::new(),
         }
     }
 
@@ -236,6 +262,34 @@ where
         self
     }
 
+    /// Adds a property of the history alone (e.g. linearizability). It is evaluated once each
+    /// time a step replaces the history, and the verdict rides along in the state, instead of
+    /// once per explored state: histories change on few steps, and such checks are costly.
+    pub fn history_property(
+        mut self,
+        expectation: Expectation,
+        name: &'static str,
+        condition: fn(&H) -> bool,
+    ) -> Self {
+        let index = self.history_properties.len();
+        let table = history_verdicts::<A, H>();
+        let verdict = *table
+            .get(index)
+            .unwrap_or_else(|| panic!("at most {} history properties per system", table.len()));
+        self.history_properties.push(condition);
+        self.property(expectation, name, verdict)
+    }
+
+    fn refresh_history_verdicts(&self, state: &mut SystemState<A, H>) {
+        let verdicts = self
+            .history_properties
+            .iter()
+            .enumerate()
+            .filter(|(_, condition)| condition(state.history()))
+            .fold(0u32, |bits, (index, _)| bits | 1 << index);
+        state.set_history_verdicts(verdicts);
+    }
+
     /// Names and expectations of every property, `actor-assertion` first.
     pub fn property_names(&self) -> Vec<(Expectation, &'static str)> {
         std::iter::once((Expectation::Always, ACTOR_ASSERTION))
@@ -295,6 +349,9 @@ where
             if let Cow::Owned(history) = history {
                 next.set_history(history);
             }
+        }
+        if !self.history_properties.is_empty() && !next.same_history(prev) {
+            self.refresh_history_verdicts(&mut next);
         }
         match self.canonicalize {
             Some(canonical) => canonical(&next),
@@ -499,6 +556,7 @@ where
         for (id, out) in starts {
             self.apply_commands(id, out, &mut init);
         }
+        self.refresh_history_verdicts(&mut init);
         let init = match self.canonicalize {
             Some(canonical) => canonical(&init),
             None => init,
