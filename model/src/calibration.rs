@@ -10,9 +10,26 @@ use quorate_impl::calibration::{
     calibration_actors, record_invocation, record_return, value_chosen, CalibrationActor,
     CalibrationHistory,
 };
+use stateright::actor::ActorModel;
 use stateright::semantics::register::Register;
 use stateright::semantics::LinearizabilityTester;
 use stateright::Expectation;
+
+/// The same actors and history under stateright's own `ActorModel`: the differential test's and
+/// the checker benchmark's baseline.
+pub fn actor_model(client_count: usize) -> ActorModel<CalibrationActor, (), CalibrationHistory> {
+    ActorModel::new((), LinearizabilityTester::new(Register('\0')))
+        .actors(calibration_actors(client_count))
+        .init_network(stateright::actor::Network::new_unordered_nonduplicating([]))
+        .record_msg_out(|_, history, env| record_invocation(history, env.src, env.dst, env.msg))
+        .record_msg_in(|_, history, env| record_return(history, env.src, env.dst, env.msg))
+        .property(Expectation::Always, "linearizable", |_, state| {
+            state.history.serialized_history().is_some()
+        })
+        .property(Expectation::Sometimes, "value chosen", |_, state| {
+            value_chosen(state.network.iter_all().map(|env| env.msg))
+        })
+}
 
 /// The calibration system with `client_count` clients.
 pub type CalibrationSystem = System<CalibrationActor, CalibrationHistory>;

@@ -2,30 +2,13 @@
 //! be the same size (DESIGN §4). The calibration counts are those of stateright's own
 //! `examples/paxos.rs`, measured on this machine (research/checker-vs-spin.md).
 
-use quorate_impl::calibration::{
-    calibration_actors, record_invocation, record_return, value_chosen,
-};
 use quorate_model::calibration;
 use quorate_model::paxos;
 use stateright::actor::{ActorModel, Network};
-use stateright::semantics::register::Register;
-use stateright::semantics::LinearizabilityTester;
 use stateright::{Checker, Model};
 
 fn actor_model_counts(client_count: usize) -> (usize, usize) {
-    let model = ActorModel::new((), LinearizabilityTester::new(Register('\0')))
-        .actors(calibration_actors(client_count))
-        .init_network(Network::new_unordered_nonduplicating([]))
-        .record_msg_out(|_, h, e| record_invocation(h, e.src, e.dst, e.msg))
-        .record_msg_in(|_, h, e| record_return(h, e.src, e.dst, e.msg))
-        .property(stateright::Expectation::Always, "linearizable", |_, s| {
-            s.history.serialized_history().is_some()
-        })
-        .property(
-            stateright::Expectation::Sometimes,
-            "value chosen",
-            |_, s| value_chosen(s.network.iter_all().map(|e| e.msg)),
-        );
+    let model = calibration::actor_model(client_count);
     let checker = model.checker().spawn_bfs().join();
     checker.assert_properties();
     (checker.unique_state_count(), checker.state_count())

@@ -148,3 +148,30 @@ fn explore_refuses_all_and_a_busy_address() {
         text(&output.stderr)
     );
 }
+
+/// `quorate bench checker` measures every entry in a child process and reports real counts.
+#[test]
+fn bench_checker_quick_reports_the_calibration_graph_under_both_hosts() {
+    let output = quorate(&["bench", "checker", "--quick", "--json"]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let results: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("stdout is one JSON array");
+    let results = results.as_array().expect("an array of measurements");
+    let calibration: Vec<&serde_json::Value> = results
+        .iter()
+        .filter(|m| {
+            m["entry"]
+                .as_str()
+                .is_some_and(|e| e.starts_with("calibration/"))
+        })
+        .collect();
+    assert_eq!(calibration.len(), 4, "{results:?}");
+    for m in calibration {
+        assert_eq!(m["unique"], 16_668, "{m}");
+        assert_eq!(m["generated"], 32_971, "{m}");
+        assert!(m["peak_rss_mb"].as_f64().is_some_and(|mb| mb > 1.0), "{m}");
+    }
+    assert!(results
+        .iter()
+        .any(|m| m["entry"] == "paxos/default/system/dfs"));
+}

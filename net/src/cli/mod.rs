@@ -1,6 +1,7 @@
 //! The subcommands of the `quorate` binary, one module each, plus the shared error type and the
 //! generated `--help` text.
 
+pub mod bench;
 pub mod check;
 pub mod explore;
 pub mod help;
