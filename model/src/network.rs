@@ -4,7 +4,9 @@
 //! but the representation is ours: sorted (canonical iteration and encoding); the unordered bag
 //! is a sorted `Vec`, which clones in one allocation (the checker clones the network for every
 //! successor, and bags hold a few dozen envelopes at most); and the unordered kinds keep an
-//! incremental multiset hash so fingerprinting a state does not walk every envelope.
+//! incremental multiset hash so fingerprinting a state does not walk every envelope. Payloads sit
+//! behind `Arc`: cloning the network for a successor copies pointers, not messages (which carry
+//! requests, certificates and batches).
 
 use crate::state::stable_hash;
 use serde::{Deserialize, Serialize};
@@ -12,6 +14,7 @@ use stateright::actor::Id;
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, VecDeque};
 use std::hash::{Hash, Hasher};
+use std::sync::Arc;
 
 /// One message in flight from `src` to `dst`.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -55,7 +58,7 @@ pub enum Network<Msg> {
     /// A multiset of envelopes with a commutative hash of its contents.
     Unordered {
         /// Distinct envelopes, sorted, each with its copies in flight (never 0).
-        bag: Vec<(Envelope<Msg>, u32)>,
+        bag: Vec<(Envelope<Arc<Msg>>, u32)>,
         /// Wrapping sum of the envelope hashes, one term per copy.
         bag_hash: u64,
     },
@@ -63,14 +66,14 @@ pub enum Network<Msg> {
     /// delivered envelope, so that re-deliveries give distinct states (as stateright does).
     Duplicating {
         /// Envelopes ever sent and not dropped.
-        set: BTreeMap<Envelope<Msg>, ()>,
+        set: BTreeMap<Envelope<Arc<Msg>>, ()>,
         /// Wrapping sum of the envelope hashes.
         set_hash: u64,
         /// The last delivered envelope.
-        last: Option<Envelope<Msg>>,
+        last: Option<Envelope<Arc<Msg>>>,
     },
     /// A FIFO queue per directed pair.
-    Ordered(BTreeMap<(Id, Id), VecDeque<Msg>>),
+    Ordered(BTreeMap<(Id, Id), VecDeque<Arc<Msg>>>),
 }
 
 fn envelope_hash<Msg: Hash>(src: Id, dst: Id, msg: &Msg) -> u64 {
@@ -79,8 +82,24 @@ fn envelope_hash<Msg: Hash>(src: Id, dst: Id, msg: &Msg) -> u64 {
 }
 
 /// Orders an envelope against (src, dst, msg) without building one.
-fn cmp_envelope<Msg: Ord>(env: &Envelope<Msg>, src: Id, dst: Id, msg: &Msg) -> Ordering {
-    (env.src, env.dst, &env.msg).cmp(&(src, dst, msg))
+fn cmp_envelope<Msg: Ord>(env: &Envelope<Arc<Msg>>, src: Id, dst: Id, msg: &Msg) -> Ordering {
+    (env.src, env.dst, &*env.msg).cmp(&(src, dst, msg))
+}
+
+fn shared<Msg>(env: Envelope<Msg>) -> Envelope<Arc<Msg>> {
+    Envelope {
+        src: env.src,
+        dst: env.dst,
+        msg: Arc::new(env.msg),
+    }
+}
+
+fn view<Msg>(env: &Envelope<Arc<Msg>>) -> Envelope<&Msg> {
+    Envelope {
+        src: env.src,
+        dst: env.dst,
+        msg: &*env.msg,
+    }
 }
 
 impl<Msg: Clone + Ord + Hash> Network<Msg> {
@@ -116,19 +135,19 @@ impl<Msg: Clone + Ord + Hash> Network<Msg> {
                 *bag_hash = bag_hash.wrapping_add(envelope_hash(env.src, env.dst, &env.msg));
                 match bag.binary_search_by(|(e, _)| cmp_envelope(e, env.src, env.dst, &env.msg)) {
                     Ok(at) => bag[at].1 += 1,
-                    Err(at) => bag.insert(at, (env, 1)),
+                    Err(at) => bag.insert(at, (shared(env), 1)),
                 }
             }
             Network::Duplicating { set, set_hash, .. } => {
                 let hash = envelope_hash(env.src, env.dst, &env.msg);
-                if set.insert(env, ()).is_none() {
+                if set.insert(shared(env), ()).is_none() {
                     *set_hash = set_hash.wrapping_add(hash);
                 }
             }
             Network::Ordered(flows) => flows
                 .entry((env.src, env.dst))
                 .or_default()
-                .push_back(env.msg),
+                .push_back(Arc::new(env.msg)),
         }
     }
 
@@ -139,7 +158,7 @@ impl<Msg: Clone + Ord + Hash> Network<Msg> {
                 *last = Some(Envelope {
                     src,
                     dst,
-                    msg: msg.clone(),
+                    msg: Arc::new(msg.clone()),
                 })
             }
             _ => self.remove_one(src, dst, msg),
@@ -153,7 +172,7 @@ impl<Msg: Clone + Ord + Hash> Network<Msg> {
                 let env = Envelope {
                     src,
                     dst,
-                    msg: msg.clone(),
+                    msg: Arc::new(msg.clone()),
                 };
                 if set.remove(&env).is_some() {
                     *set_hash = set_hash.wrapping_sub(envelope_hash(src, dst, msg));
@@ -180,7 +199,7 @@ impl<Msg: Clone + Ord + Hash> Network<Msg> {
                     .get_mut(&(src, dst))
                     .expect("the model only delivers or drops heads of existing flows");
                 let head = flow.pop_front();
-                assert!(head.as_ref() == Some(msg), "only a flow's head leaves it");
+                assert!(head.as_deref() == Some(msg), "only a flow's head leaves it");
                 if flow.is_empty() {
                     flows.remove(&(src, dst));
                 }
@@ -195,12 +214,16 @@ impl<Msg: Clone + Ord + Hash> Network<Msg> {
     /// head for FIFO networks.
     pub fn deliverable(&self) -> Vec<Envelope<&Msg>> {
         match self {
-            Network::Unordered { bag, .. } => bag.iter().map(|(env, _)| env.borrowed()).collect(),
-            Network::Duplicating { set, .. } => set.keys().map(Envelope::borrowed).collect(),
+            Network::Unordered { bag, .. } => bag.iter().map(|(env, _)| view(env)).collect(),
+            Network::Duplicating { set, .. } => set.keys().map(view).collect(),
             Network::Ordered(flows) => flows
                 .iter()
                 .filter_map(|(&(src, dst), flow)| {
-                    flow.front().map(|msg| Envelope { src, dst, msg })
+                    flow.front().map(|msg| Envelope {
+                        src,
+                        dst,
+                        msg: &**msg,
+                    })
                 })
                 .collect(),
         }
@@ -211,11 +234,15 @@ impl<Msg: Clone + Ord + Hash> Network<Msg> {
         match self {
             Network::Unordered { bag, .. } => Box::new(
                 bag.iter()
-                    .flat_map(|(env, count)| std::iter::repeat_n(env.borrowed(), *count as usize)),
+                    .flat_map(|(env, count)| std::iter::repeat_n(view(env), *count as usize)),
             ),
-            Network::Duplicating { set, .. } => Box::new(set.keys().map(Envelope::borrowed)),
+            Network::Duplicating { set, .. } => Box::new(set.keys().map(view)),
             Network::Ordered(flows) => Box::new(flows.iter().flat_map(|(&(src, dst), flow)| {
-                flow.iter().map(move |msg| Envelope { src, dst, msg })
+                flow.iter().map(move |msg| Envelope {
+                    src,
+                    dst,
+                    msg: &**msg,
+                })
             })),
         }
     }
