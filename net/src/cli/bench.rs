@@ -30,6 +30,10 @@ enum BenchWhat {
         /// dominated by start-up and not comparable with the research notes).
         #[arg(long)]
         quick: bool,
+        /// Also measure every non-soak configuration of every suite (DFS and BFS), not only the
+        /// defaults.
+        #[arg(long)]
+        suites: bool,
         /// Print the measurements as one JSON array instead of a table.
         #[arg(long)]
         json: bool,
@@ -85,6 +89,7 @@ struct Measurement {
     entry: String,
     unique: usize,
     generated: usize,
+    depth: usize,
     complete: bool,
     cpu_seconds: f64,
     peak_rss_mb: f64,
@@ -92,7 +97,12 @@ struct Measurement {
 
 /// Runs `quorate bench`; returns the exit code.
 pub fn run(args: &BenchArgs) -> Result<i32, Failure> {
-    let BenchWhat::Checker { quick, json, one } = &args.what;
+    let BenchWhat::Checker {
+        quick,
+        suites,
+        json,
+        one,
+    } = &args.what;
     if let Some(entry) = one {
         let measurement = measure(&Entry::parse(entry)?)?;
         let line = serde_json::to_string(&measurement).expect("measurements serialise");
@@ -100,7 +110,7 @@ pub fn run(args: &BenchArgs) -> Result<i32, Failure> {
         return Ok(exit::OK);
     }
     let mut results = Vec::new();
-    for entry in entries(*quick) {
+    for entry in entries(*quick, *suites) {
         eprintln!("bench: {} ...", entry.name());
         results.push(run_child(&entry)?);
     }
@@ -113,7 +123,7 @@ pub fn run(args: &BenchArgs) -> Result<i32, Failure> {
     Ok(exit::OK)
 }
 
-fn entries(quick: bool) -> Vec<Entry> {
+fn entries(quick: bool, suites: bool) -> Vec<Entry> {
     let calibration = if quick { "2-clients" } else { "3-clients" };
     let entry = |protocol: &str, config: &str, host: &str, search: &str| Entry {
         protocol: protocol.into(),
@@ -130,7 +140,13 @@ fn entries(quick: bool) -> Vec<Entry> {
         if info.name == "calibration" {
             continue;
         }
-        if let Some(default) = info.configs.first() {
+        if suites {
+            for config in info.configs.iter().filter(|c| !c.soak) {
+                for search in ["dfs", "bfs"] {
+                    list.push(entry(info.name, config.name, "system", search));
+                }
+            }
+        } else if let Some(default) = info.configs.first() {
             list.push(entry(info.name, default.name, "system", "dfs"));
         }
     }
@@ -161,7 +177,7 @@ fn run_child(entry: &Entry) -> Result<Measurement, Failure> {
 
 /// Runs one entry in this process.
 fn measure(entry: &Entry) -> Result<Measurement, Failure> {
-    let (unique, generated, complete) = match entry.host.as_str() {
+    let (unique, generated, depth, complete) = match entry.host.as_str() {
         "actor-model" => {
             let clients = match (entry.protocol.as_str(), entry.config.as_str()) {
                 ("calibration", "2-clients") => 2,
@@ -202,16 +218,18 @@ fn measure(entry: &Entry) -> Result<Measurement, Failure> {
         entry: entry.name(),
         unique,
         generated,
+        depth,
         complete,
         cpu_seconds: own_cpu_seconds(),
         peak_rss_mb: own_peak_rss_kb() as f64 / 1024.0,
     })
 }
 
-fn counts<M: Model>(checker: impl Checker<M>) -> (usize, usize, bool) {
+fn counts<M: Model>(checker: impl Checker<M>) -> (usize, usize, usize, bool) {
     (
         checker.unique_state_count(),
         checker.state_count(),
+        checker.max_depth(),
         checker.is_done(),
     )
 }
@@ -243,8 +261,8 @@ fn own_peak_rss_kb() -> u64 {
 
 fn print_table(results: &[Measurement]) {
     println!(
-        "{:<44} {:>10} {:>10} {:>7} {:>12} {:>8}  same-run ratio",
-        "entry", "unique", "generated", "CPU s", "unique/CPU-s", "peak MB"
+        "{:<44} {:>10} {:>10} {:>5} {:>7} {:>12} {:>8}  same-run ratio",
+        "entry", "unique", "generated", "depth", "CPU s", "unique/CPU-s", "peak MB"
     );
     for m in results {
         let rate = m.unique as f64 / m.cpu_seconds.max(0.01);
@@ -258,10 +276,11 @@ fn print_table(results: &[Measurement]) {
             None => String::new(),
         };
         println!(
-            "{:<44} {:>10} {:>10} {:>7.2} {:>12.0} {:>8.1}  {}{}",
+            "{:<44} {:>10} {:>10} {:>5} {:>7.2} {:>12.0} {:>8.1}  {}{}",
             m.entry,
             m.unique,
             m.generated,
+            m.depth,
             m.cpu_seconds,
             rate,
             m.peak_rss_mb,
@@ -292,7 +311,7 @@ mod tests {
 
     #[test]
     fn entries_round_trip_and_bad_ones_are_refused() {
-        for entry in entries(true) {
+        for entry in entries(true, true) {
             assert_eq!(Entry::parse(&entry.name()).ok(), Some(entry));
         }
         assert!(Entry::parse("paxos/default/system").is_err());
