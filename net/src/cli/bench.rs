@@ -210,6 +210,7 @@ fn measure(entry: &Entry) -> Result<Measurement, Failure> {
             (
                 report.states_unique,
                 report.states_generated,
+                report.max_depth,
                 report.complete,
             )
         }
