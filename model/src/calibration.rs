@@ -66,15 +66,18 @@ impl Dispatch for CalibrationDispatch {
                 "calibration has no mutants (got {mutant:?})"
             )));
         }
-        let clients = match config {
-            "2-clients" => 2,
-            "3-clients" => 3,
-            other => {
-                return Err(ConfigError(format!(
-                    "unknown calibration configuration {other:?}; known: 2-clients, 3-clients"
-                )))
-            }
-        };
+        // The suite lists 2 and 3 clients (the research note's graphs); any `N-clients` with
+        // 1 <= N <= 5 runs the same model with N clients.
+        let clients = config
+            .strip_suffix("-clients")
+            .and_then(|n| n.parse::<usize>().ok())
+            .filter(|n| (1..=5).contains(n))
+            .ok_or_else(|| {
+                ConfigError(format!(
+                    "unknown calibration configuration {config:?}: expected N-clients with \
+                     1 <= N <= 5 (the suite: 2-clients, 3-clients)"
+                ))
+            })?;
         let names = ModelNames {
             protocol: "calibration",
             config,
