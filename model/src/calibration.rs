@@ -3,11 +3,11 @@
 //! 3). It anchors the differential test against `ActorModel` and the checker benchmarks.
 
 use crate::check::{run_check, CheckOptions, Report};
-use crate::registry::{ConfigError, ConfigInfo, ProtocolInfo};
+use crate::registry::{ConfigError, ConfigInfo, MutantInfo, ProtocolInfo};
 use crate::system::{System, SystemState};
 use quorate_impl::calibration::{
     calibration_actors, record_invocation, record_return, value_chosen, CalibrationActor,
-    CalibrationHistory,
+    CalibrationHistory, CalibrationState, ClientPhase,
 };
 use stateright::semantics::register::Register;
 use stateright::semantics::LinearizabilityTester;
@@ -15,6 +15,28 @@ use stateright::Expectation;
 
 /// The calibration system with `client_count` clients.
 pub type CalibrationSystem = System<CalibrationActor, CalibrationHistory>;
+
+/// The mutant that shows the deadlock check fires: the same protocol over a network that may
+/// lose messages. The protocol never retransmits, so a lost request leaves its client waiting
+/// with nothing left to happen.
+pub const LOSSY_NETWORK: &str = "lossy-network";
+
+/// The register's single consensus instance is undecided while some client still waits (the
+/// deadlock check's "undecided"). A client whose Put lost the ballot is never answered by this
+/// protocol (stateright's example is one-shot by design), so "answered" would flag every run
+/// in which two Puts compete; what must not get stuck is the decision itself.
+fn client_operation_undecided(
+    _: &CalibrationSystem,
+    state: &SystemState<CalibrationActor, CalibrationHistory>,
+) -> bool {
+    let waiting = state.actor_states.iter().any(|actor| {
+        matches!(actor.as_ref(), CalibrationState::Client(phase) if *phase != ClientPhase::Done)
+    });
+    let decided = state.actor_states.iter().any(
+        |actor| matches!(actor.as_ref(), CalibrationState::Server(server) if server.is_decided),
+    );
+    waiting && !decided
+}
 
 /// Builds the calibration system with `client_count` clients.
 pub fn system(client_count: usize) -> CalibrationSystem {
@@ -24,6 +46,7 @@ pub fn system(client_count: usize) -> CalibrationSystem {
     )
     .record_msg_out(|history, env| record_invocation(history, env.src, env.dst, env.msg))
     .record_msg_in(|history, env| record_return(history, env.src, env.dst, env.msg))
+    .client_operations_undecided(client_operation_undecided)
     .property(
         Expectation::Always,
         "linearizable",
@@ -41,11 +64,15 @@ fn check(
     mutant: Option<&str>,
     options: &CheckOptions,
 ) -> Result<Report, ConfigError> {
-    if let Some(mutant) = mutant {
-        return Err(ConfigError(format!(
-            "calibration has no mutants (got {mutant:?})"
-        )));
-    }
+    let lossy = match mutant {
+        None => false,
+        Some(LOSSY_NETWORK) => true,
+        Some(other) => {
+            return Err(ConfigError(format!(
+                "unknown calibration mutant {other:?}; known: {LOSSY_NETWORK}"
+            )))
+        }
+    };
     let clients = match config {
         "2-clients" => 2,
         "3-clients" => 3,
@@ -58,8 +85,8 @@ fn check(
     Ok(run_check(
         "calibration",
         config,
-        None,
-        system(clients),
+        mutant,
+        system(clients).lossy(lossy),
         options,
     ))
 }
@@ -90,9 +117,15 @@ pub fn protocol() -> ProtocolInfo {
                 soak: false,
             },
         ],
-        mutants: Vec::new(),
+        mutants: vec![MutantInfo {
+            name: LOSSY_NETWORK,
+            summary: "the network may lose messages; the protocol never retransmits, so a lost request deadlocks its client",
+            breaks: crate::deadlock::DEADLOCK_FREE,
+            config: "2-clients",
+        }],
         properties: vec![
             ("linearizable", "the register history is linearizable"),
+            (crate::deadlock::DEADLOCK_FREE, "no undecided client operation with only crashes, recoveries, losses or retransmissions left (on unless --no-deadlock)"),
             ("value chosen", "sometimes: a Get returns a written value"),
         ],
         check,

@@ -7,9 +7,14 @@
 
 pub mod calibration;
 pub mod check;
+pub mod coverage;
+pub mod deadlock;
+pub mod instrument;
 pub mod network;
 pub mod paxos;
 pub mod registry;
+pub mod replay;
+pub mod stats;
 pub mod system;
 
 pub use network::{Envelope, Network, NetworkKind};

@@ -211,6 +211,8 @@ pub struct System<A: Actor, H = ()> {
     boundary: Option<Boundary<A, H>>,
     canonicalize: Option<fn(&SystemState<A, H>) -> SystemState<A, H>>,
     properties: Vec<(Expectation, &'static str, PropertyFn<A, H>)>,
+    /// Checker instrumentation: statistics, coverage, deadlock rules (`instrument.rs`).
+    pub(crate) instruments: crate::instrument::Instruments<A, H>,
 }
 
 impl<A, H> System<A, H>
@@ -238,6 +240,7 @@ where
             boundary: None,
             canonicalize: None,
             properties: Vec::new(),
+            instruments: crate::instrument::Instruments::default(),
         }
     }
 
@@ -256,6 +259,11 @@ where
     pub fn lossy(mut self, lossy: bool) -> Self {
         self.lossy = lossy;
         self
+    }
+
+    /// Whether this system's network may lose messages.
+    pub fn is_lossy(&self) -> bool {
+        self.lossy
     }
 
     /// Messages in flight before any actor starts (e.g. a most-general adversary's messages).
@@ -346,6 +354,7 @@ where
     pub fn property_names(&self) -> Vec<(Expectation, &'static str)> {
         std::iter::once((Expectation::Always, ACTOR_ASSERTION))
             .chain(self.properties.iter().map(|(e, n, _)| (e.clone(), *n)))
+            .chain(crate::deadlock::property(self).map(|p| (p.expectation, p.name)))
             .collect()
     }
 
@@ -631,6 +640,55 @@ where
     }
 
     fn actions(&self, state: &Self::State, actions: &mut Vec<Self::Action>) {
+        if self.instruments.before_expand() {
+            self.enabled_actions(state, actions);
+            self.instruments.after_expand(self, state, actions);
+        }
+    }
+
+    fn next_state(&self, last_state: &Self::State, action: Self::Action) -> Option<Self::State> {
+        let next = self.successor(last_state, &action);
+        self.instruments.after_step(&action, next.is_some());
+        next
+    }
+
+    fn properties(&self) -> Vec<Property<Self>> {
+        let mut properties = vec![Property::always(
+            ACTOR_ASSERTION,
+            |_, state: &Self::State| state.poisoned.is_none(),
+        )];
+        for (expectation, name, condition) in &self.properties {
+            properties.push(Property {
+                expectation: expectation.clone(),
+                name,
+                condition: *condition,
+            });
+        }
+        properties.extend(crate::deadlock::property(self));
+        properties
+    }
+
+    fn within_boundary(&self, state: &Self::State) -> bool {
+        match &self.boundary {
+            Some(boundary) => boundary(state),
+            None => true,
+        }
+    }
+}
+
+impl<A, H> System<A, H>
+where
+    A: Actor,
+    A::Msg: Ord,
+    A::Timer: Ord,
+    H: Clone + Debug + Hash + PartialEq,
+{
+    /// The actions of `state`, without the instrumentation hooks (`Model::actions` adds them).
+    pub(crate) fn enabled_actions(
+        &self,
+        state: &SystemState<A, H>,
+        actions: &mut Vec<ActionOf<A>>,
+    ) {
         if state.poisoned.is_some() {
             return;
         }
@@ -684,31 +742,15 @@ where
         }
     }
 
-    fn next_state(&self, last_state: &Self::State, action: Self::Action) -> Option<Self::State> {
-        let next = self.step(last_state, &action)?;
-        Some(self.finish(last_state, &action, next))
-    }
-
-    fn properties(&self) -> Vec<Property<Self>> {
-        let mut properties = vec![Property::always(
-            ACTOR_ASSERTION,
-            |_, state: &Self::State| state.poisoned.is_none(),
-        )];
-        for (expectation, name, condition) in &self.properties {
-            properties.push(Property {
-                expectation: expectation.clone(),
-                name,
-                condition: *condition,
-            });
-        }
-        properties
-    }
-
-    fn within_boundary(&self, state: &Self::State) -> bool {
-        match &self.boundary {
-            Some(boundary) => boundary(state),
-            None => true,
-        }
+    /// The successor of `state` under `action` (None: not a step), without the
+    /// instrumentation hooks (`Model::next_state` adds them).
+    pub(crate) fn successor(
+        &self,
+        state: &SystemState<A, H>,
+        action: &ActionOf<A>,
+    ) -> Option<SystemState<A, H>> {
+        let next = self.step(state, action)?;
+        Some(self.finish(state, action, next))
     }
 }
 

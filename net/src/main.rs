@@ -44,6 +44,15 @@ enum Command {
         after_help = "Run `quorate check --help` for the protocols, their configurations, mutants, properties and exit codes."
     )]
     Check(cli::check::CheckArgs),
+    /// Replay a trace file (`quorate check --trace-out`) through the model step by step.
+    #[command(
+        long_about = "Replay a trace file written by `quorate check --trace-out` (or recorded from a \
+            deployment in the same format) through the protocol's model, step by step, printing \
+            each actor's state change as a diff. Fails (exit 2) at the first step that is not \
+            enabled in the state reached so far, or if the last state does not show the \
+            recorded verdict (a counterexample must still violate its property)."
+    )]
+    Replay(cli::replay::ReplayArgs),
 }
 
 fn main() -> ExitCode {
@@ -60,6 +69,7 @@ fn main() -> ExitCode {
     };
     let outcome = match cli.command {
         Command::Check(args) => cli::check::run(&args),
+        Command::Replay(args) => cli::replay::run(&args),
     };
     match outcome {
         Ok(code) => exit_code(code),
