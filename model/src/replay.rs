@@ -183,9 +183,16 @@ where
     lines
 }
 
+/// How deep a pretty `Debug` form keeps one field a line; deeper parts join their field's line,
+/// so a diff names the changed field without spelling out a whole request per line.
+const DIFF_DEPTH: usize = 3;
+
 /// The changed lines of two values' pretty `Debug` forms, with one line of context.
 fn diff<T: Debug>(old: &T, new: &T) -> Vec<String> {
-    let (old, new) = (format!("{old:#?}"), format!("{new:#?}"));
+    let (old, new) = (
+        flatten(&format!("{old:#?}"), DIFF_DEPTH),
+        flatten(&format!("{new:#?}"), DIFF_DEPTH),
+    );
     let diff = TextDiff::from_lines(&old, &new);
     let mut lines = Vec::new();
     for group in diff.grouped_ops(1) {
@@ -204,4 +211,76 @@ fn diff<T: Debug>(old: &T, new: &T) -> Vec<String> {
         }
     }
     lines
+}
+
+/// Joins every line indented deeper than `depth` levels (of four spaces) to the line above.
+fn flatten(pretty: &str, depth: usize) -> String {
+    let mut out = String::with_capacity(pretty.len());
+    for line in pretty.lines() {
+        let indent = line.len() - line.trim_start().len();
+        if indent > 4 * depth && !out.is_empty() {
+            out.push(' ');
+            out.push_str(line.trim());
+        } else {
+            if !out.is_empty() {
+                out.push('\n');
+            }
+            out.push_str(line);
+        }
+    }
+    out.push('\n');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug)]
+    #[allow(dead_code)]
+    struct Inner {
+        round: u32,
+        voters: Vec<u8>,
+    }
+
+    #[derive(Debug)]
+    #[allow(dead_code)]
+    struct Outer {
+        name: &'static str,
+        inner: Inner,
+    }
+
+    #[test]
+    fn diff_shows_only_the_changed_field_with_context() {
+        let old = Outer {
+            name: "a",
+            inner: Inner {
+                round: 1,
+                voters: vec![1, 2],
+            },
+        };
+        let new = Outer {
+            name: "a",
+            inner: Inner {
+                round: 2,
+                voters: vec![1, 2],
+            },
+        };
+        let lines = diff(&old, &new);
+        assert!(
+            lines.contains(&"  -         round: 1,".to_string()),
+            "{lines:#?}"
+        );
+        assert!(
+            lines.contains(&"  +         round: 2,".to_string()),
+            "{lines:#?}"
+        );
+        assert!(!lines.iter().any(|l| l.contains("name")), "{lines:#?}");
+    }
+
+    #[test]
+    fn flatten_joins_deep_lines_to_their_field() {
+        let pretty = "A {\n    b: C {\n        d: 1,\n    },\n}";
+        assert_eq!(flatten(pretty, 1), "A {\n    b: C { d: 1,\n    },\n}\n");
+    }
 }
