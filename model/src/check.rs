@@ -392,9 +392,9 @@ where
             .iter()
             .any(|(n, e)| n == name && *e != Expectation::Sometimes)
     });
-    let complete = !stopped_by_limit
-        && !matches!(options.mode, SearchMode::Simulate { .. })
-        && !(options.stop_at_first_violation && any_failure);
+    let complete = !(stopped_by_limit
+        || matches!(options.mode, SearchMode::Simulate { .. })
+        || (options.stop_at_first_violation && any_failure));
     let model = checker.model();
     let properties = property_list
         .iter()

@@ -9,6 +9,7 @@ pub mod calibration;
 pub mod check;
 pub mod coverage;
 pub mod deadlock;
+mod guard;
 pub mod instrument;
 pub mod network;
 pub mod paxos;
