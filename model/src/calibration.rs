@@ -3,12 +3,13 @@
 //! 3). It anchors the differential test against `ActorModel` and the checker benchmarks.
 
 use crate::registry::{
-    check_via, explore_via, ConfigError, ConfigInfo, Dispatch, ModelNames, ModelTask, ProtocolInfo,
+    check_via, explore_via, ConfigError, ConfigInfo, Dispatch, ModelNames, ModelTask, MutantInfo,
+    ProtocolInfo,
 };
 use crate::system::{System, SystemState};
 use quorate_impl::calibration::{
     calibration_actors, record_invocation, record_return, value_chosen, CalibrationActor,
-    CalibrationHistory,
+    CalibrationHistory, CalibrationState, ClientPhase,
 };
 use stateright::actor::ActorModel;
 use stateright::semantics::register::Register;
@@ -34,6 +35,28 @@ pub fn actor_model(client_count: usize) -> ActorModel<CalibrationActor, (), Cali
 /// The calibration system with `client_count` clients.
 pub type CalibrationSystem = System<CalibrationActor, CalibrationHistory>;
 
+/// The mutant that shows the deadlock check fires: the same protocol over a network that may
+/// lose messages. The protocol never retransmits, so a lost request leaves its client waiting
+/// with nothing left to happen.
+pub const LOSSY_NETWORK: &str = "lossy-network";
+
+/// The register's single consensus instance is undecided while some client still waits (the
+/// deadlock check's "undecided"). A client whose Put lost the ballot is never answered by this
+/// protocol (stateright's example is one-shot by design), so "answered" would flag every run
+/// in which two Puts compete; what must not get stuck is the decision itself.
+fn client_operation_undecided(
+    _: &CalibrationSystem,
+    state: &SystemState<CalibrationActor, CalibrationHistory>,
+) -> bool {
+    let waiting = state.actors().any(
+        |actor| matches!(actor, CalibrationState::Client(phase) if *phase != ClientPhase::Done),
+    );
+    let decided = state
+        .actors()
+        .any(|actor| matches!(actor, CalibrationState::Server(server) if server.is_decided));
+    waiting && !decided
+}
+
 /// Builds the calibration system with `client_count` clients.
 pub fn system(client_count: usize) -> CalibrationSystem {
     System::new(
@@ -42,6 +65,7 @@ pub fn system(client_count: usize) -> CalibrationSystem {
     )
     .record_msg_out(|history, env| record_invocation(history, env.src, env.dst, env.msg))
     .record_msg_in(|history, env| record_return(history, env.src, env.dst, env.msg))
+    .client_operations_undecided(client_operation_undecided)
     .history_property(Expectation::Always, "linearizable", |history| {
         history.serialized_history().is_some()
     })
@@ -52,7 +76,7 @@ pub fn system(client_count: usize) -> CalibrationSystem {
     )
 }
 
-/// The calibration model's mapping from configuration to a model (it has no mutants).
+/// The calibration model's mapping from (configuration, mutant) to a model.
 pub struct CalibrationDispatch;
 
 impl Dispatch for CalibrationDispatch {
@@ -61,11 +85,15 @@ impl Dispatch for CalibrationDispatch {
         mutant: Option<&str>,
         task: T,
     ) -> Result<T::Output, ConfigError> {
-        if let Some(mutant) = mutant {
-            return Err(ConfigError(format!(
-                "calibration has no mutants (got {mutant:?})"
-            )));
-        }
+        let lossy = match mutant {
+            None => false,
+            Some(LOSSY_NETWORK) => true,
+            Some(other) => {
+                return Err(ConfigError(format!(
+                    "unknown calibration mutant {other:?}; known: {LOSSY_NETWORK}"
+                )))
+            }
+        };
         // The suite lists 2 and 3 clients (the research note's graphs); any `N-clients` with
         // 1 <= N <= 5 runs the same model with N clients.
         let clients = config
@@ -81,9 +109,9 @@ impl Dispatch for CalibrationDispatch {
         let names = ModelNames {
             protocol: "calibration",
             config,
-            mutant: None,
+            mutant,
         };
-        Ok(task.run(names, system(clients)))
+        Ok(task.run(names, system(clients).lossy(lossy)))
     }
 }
 
@@ -113,9 +141,15 @@ pub fn protocol() -> ProtocolInfo {
                 soak: false,
             },
         ],
-        mutants: Vec::new(),
+        mutants: vec![MutantInfo {
+            name: LOSSY_NETWORK,
+            summary: "the network may lose messages; the protocol never retransmits, so a lost request deadlocks its client",
+            breaks: crate::deadlock::DEADLOCK_FREE,
+            config: "2-clients",
+        }],
         properties: vec![
             ("linearizable", "the register history is linearizable"),
+            (crate::deadlock::DEADLOCK_FREE, "no undecided client operation with only crashes, recoveries, losses or retransmissions left (on unless --no-deadlock)"),
             ("value chosen", "sometimes: a Get returns a written value"),
         ],
         check: check_via::<CalibrationDispatch>,

@@ -1,11 +1,17 @@
 //! The check front end as a library: runs a model under stateright's checker and turns the
 //! outcome into a [`Report`] (human text or a stable JSON schema) and an exit code (DESIGN §5).
 
+use crate::coverage::CoverageReport;
+use crate::instrument::{Instrument, Setup, StepStats};
+use crate::replay::ReplayOutcome;
+use crate::stats::{collision_probability, mebibytes, memory, Statistics};
 use serde::{Deserialize, Serialize};
 use stateright::{Checker, Expectation, Model, Path};
 use std::fmt::Debug;
 use std::hash::Hash;
 use std::io::Write;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Version of the JSON report schema; bumped on any incompatible change.
@@ -43,6 +49,12 @@ pub struct CheckOptions {
     pub stop_at_first_violation: bool,
     /// Print a progress line to stderr every few seconds.
     pub progress: bool,
+    /// Check `deadlock-free` where the protocol defines undecided client operations.
+    pub deadlock: bool,
+    /// Count how often each action kind fired (`--coverage`).
+    pub coverage: bool,
+    /// Instead of searching, replay these serialised actions (`quorate replay`).
+    pub replay: Option<Arc<Vec<serde_json::Value>>>,
 }
 
 impl Default for CheckOptions {
@@ -54,6 +66,9 @@ impl Default for CheckOptions {
             timeout: None,
             stop_at_first_violation: false,
             progress: false,
+            deadlock: true,
+            coverage: false,
+            replay: None,
         }
     }
 }
@@ -139,6 +154,14 @@ pub struct Report {
     pub unique_per_second: f64,
     /// Property verdicts, `actor-assertion` first.
     pub properties: Vec<PropertyReport>,
+    /// Out-degree, memory, collision estimate.
+    pub statistics: Statistics,
+    /// Action-kind counts, with `--coverage`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coverage: Option<CoverageReport>,
+    /// The replay's outcome, for `quorate replay` (no search ran).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replay: Option<ReplayOutcome>,
 }
 
 /// Exit codes of `quorate check` (DESIGN §5).
@@ -222,6 +245,25 @@ impl Report {
             self.seconds,
             self.unique_per_second
         )?;
+        let stats = &self.statistics;
+        write!(
+            out,
+            "statistics: {} states expanded, max out-degree {}; P(fingerprint collision) <= {:.1e} (n^2/2^65)",
+            stats.states_expanded,
+            stats.max_out_degree,
+            stats.fingerprint_collision_probability
+        )?;
+        match stats.peak_rss_bytes {
+            Some(peak) => writeln!(out, "; peak RSS {}", mebibytes(peak))?,
+            None => writeln!(out)?,
+        }
+        if stats.stalled_at_bound > 0 {
+            writeln!(
+                out,
+                "note: {} undecided states could progress only beyond the bounds (not deadlocks; raise a bound to explore them)",
+                stats.stalled_at_bound
+            )?;
+        }
         for property in &self.properties {
             writeln!(
                 out,
@@ -230,6 +272,9 @@ impl Report {
                 property.name,
                 verdict_text(property.verdict)
             )?;
+        }
+        if let Some(coverage) = &self.coverage {
+            coverage.write_text(out)?;
         }
         for property in &self.properties {
             if let Some(trace) = &property.trace {
@@ -286,15 +331,30 @@ pub fn run_check<M>(
     options: &CheckOptions,
 ) -> Report
 where
-    M: Describe + Send + Sync + 'static,
+    M: Describe + Instrument + Send + Sync + 'static,
     M::State: Hash + Send + Sync + Clone + PartialEq + Debug + 'static,
     M::Action: Clone + PartialEq + Debug + Serialize,
 {
+    let mut model = model;
+    let setup = Setup {
+        stats: Arc::new(StepStats::default()),
+        stop: Arc::default(),
+        enabled_only: matches!(options.mode, SearchMode::Simulate { .. }),
+        coverage: options.coverage,
+        deadlock: options.deadlock,
+    };
+    model.instrument(&setup);
     let property_list: Vec<(String, Expectation)> = model
         .properties()
         .iter()
         .map(|p| (p.name.to_string(), p.expectation.clone()))
         .collect();
+    if let Some(steps) = &options.replay {
+        let outcome = model.replay(steps);
+        let mut report = empty_report(protocol, config, mutant, options, &property_list);
+        report.replay = Some(outcome);
+        return report;
+    }
     let mut builder = model.checker().threads(options.threads.max(1));
     if let Some(target) = options.target_states {
         builder = builder.target_state_count(target);
@@ -316,12 +376,15 @@ where
             ))
         }
     };
-    let checker = checker.wait(options.progress, started);
+    let checker = checker.wait(options, &setup, started);
     let seconds = started.elapsed().as_secs_f64();
+    // The search is over; paths are rebuilt from the model next, which needs its actions back.
+    let stopped_at_timeout = setup.stop.swap(false, Ordering::Relaxed);
     let checker = checker.as_checker();
     let stopped_by_limit = options
         .target_states
         .is_some_and(|t| checker.state_count() >= t)
+        || stopped_at_timeout
         || options.timeout.is_some_and(|t| started.elapsed() >= t);
     let discoveries = checker.discoveries();
     let any_failure = discoveries.keys().any(|name| {
@@ -329,14 +392,18 @@ where
             .iter()
             .any(|(n, e)| n == name && *e != Expectation::Sometimes)
     });
-    let complete = !stopped_by_limit
-        && !matches!(options.mode, SearchMode::Simulate { .. })
-        && !(options.stop_at_first_violation && any_failure);
+    let complete = !(stopped_by_limit
+        || matches!(options.mode, SearchMode::Simulate { .. })
+        || (options.stop_at_first_violation && any_failure));
     let model = checker.model();
     let properties = property_list
         .iter()
         .map(|(name, expectation)| {
             let found = discoveries.get(name.as_str());
+            // A stopped search makes every queued state a leaf: its eventually "discoveries"
+            // are artefacts of the stop.
+            let found =
+                found.filter(|_| !(stopped_by_limit && *expectation == Expectation::Eventually));
             let verdict = match (expectation, found.is_some(), complete) {
                 (Expectation::Always | Expectation::Eventually, true, _) => Verdict::Violated,
                 (Expectation::Sometimes, true, _) => Verdict::Reached,
@@ -354,6 +421,13 @@ where
         })
         .collect();
     let unique = checker.unique_state_count();
+    let statistics = Statistics {
+        states_expanded: setup.stats.expanded(),
+        max_out_degree: setup.stats.max_out_degree(),
+        stalled_at_bound: setup.stats.stalled_at_bound(),
+        fingerprint_collision_probability: collision_probability(unique),
+        peak_rss_bytes: memory().map(|(_, peak)| peak),
+    };
     Report {
         schema_version: REPORT_SCHEMA_VERSION,
         protocol: protocol.to_string(),
@@ -368,6 +442,45 @@ where
         seconds,
         unique_per_second: unique as f64 / seconds.max(1e-9),
         properties,
+        statistics,
+        coverage: model.coverage_report(),
+        replay: None,
+    }
+}
+
+/// The report of a run that did not search (a replay).
+fn empty_report(
+    protocol: &str,
+    config: &str,
+    mutant: Option<&str>,
+    options: &CheckOptions,
+    property_list: &[(String, Expectation)],
+) -> Report {
+    Report {
+        schema_version: REPORT_SCHEMA_VERSION,
+        protocol: protocol.to_string(),
+        config: config.to_string(),
+        mutant: mutant.map(str::to_string),
+        mode: options.mode,
+        threads: options.threads.max(1),
+        complete: false,
+        states_generated: 0,
+        states_unique: 0,
+        max_depth: 0,
+        seconds: 0.0,
+        unique_per_second: 0.0,
+        properties: property_list
+            .iter()
+            .map(|(name, expectation)| PropertyReport {
+                name: name.clone(),
+                expectation: expectation_name(expectation).to_string(),
+                verdict: Verdict::Unknown,
+                trace: None,
+            })
+            .collect(),
+        statistics: Statistics::default(),
+        coverage: None,
+        replay: None,
     }
 }
 
@@ -403,22 +516,39 @@ impl<M: Model> CheckerHandle<M> {
         self.0.as_ref()
     }
 
-    /// Waits for the checker, printing a progress line to stderr every few seconds if asked.
-    fn wait(mut self, progress: bool, started: Instant) -> Self {
+    /// Waits for the checker, printing a progress line to stderr every few seconds if asked,
+    /// and stops the search at the timeout (stateright checks it only between work shares,
+    /// which a single thread never makes).
+    fn wait(mut self, options: &CheckOptions, setup: &Setup, started: Instant) -> Self {
         let mut last_print = Instant::now();
+        let (mut last_generated, mut last_unique) = (0, 0);
+        let exhaustive = !matches!(options.mode, SearchMode::Simulate { .. });
         while !self.as_checker().is_done() {
             std::thread::sleep(Duration::from_millis(20));
-            if progress && last_print.elapsed() >= Duration::from_secs(3) {
+            if options.timeout.is_some_and(|t| started.elapsed() >= t) {
+                setup.stop.store(true, Ordering::Relaxed);
+            }
+            let interval = last_print.elapsed().as_secs_f64();
+            if options.progress && interval >= 3.0 {
                 let c = self.as_checker();
-                let secs = started.elapsed().as_secs_f64();
+                let (generated, unique) = (c.state_count(), c.unique_state_count());
+                let queue = if exhaustive {
+                    let queued = unique.saturating_sub(setup.stats.expanded());
+                    format!(", queue ~{queued}")
+                } else {
+                    String::new()
+                };
+                let rss = memory()
+                    .map(|(rss, _)| format!(", RSS {}", mebibytes(rss)))
+                    .unwrap_or_default();
                 eprintln!(
-                    "progress: {:.0} s, {} generated, {} unique ({:.0}/s), depth {}",
-                    secs,
-                    c.state_count(),
-                    c.unique_state_count(),
-                    c.unique_state_count() as f64 / secs.max(1e-9),
+                    "progress: {:.0} s, {generated} generated ({:.0}/s), {unique} unique ({:.0}/s){queue}, depth {}{rss}",
+                    started.elapsed().as_secs_f64(),
+                    (generated - last_generated) as f64 / interval,
+                    (unique - last_unique) as f64 / interval,
                     c.max_depth()
                 );
+                (last_generated, last_unique) = (generated, unique);
                 last_print = Instant::now();
             }
         }

@@ -7,10 +7,16 @@
 
 pub mod calibration;
 pub mod check;
+pub mod coverage;
+pub mod deadlock;
+mod guard;
+pub mod instrument;
 pub mod network;
 pub mod paxos;
 pub mod registry;
+pub mod replay;
 mod state;
+pub mod stats;
 pub mod system;
 
 pub use network::{Envelope, Network, NetworkKind};

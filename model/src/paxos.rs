@@ -9,8 +9,8 @@ use crate::system::{ActionOf, System, SystemAction, SystemState};
 use crate::NetworkKind;
 use quorate_impl::crypto::{Keyring, Signer, Symbolic};
 use quorate_impl::paxos::{
-    Client, Honest, IgnorePromisedValues, NodeState, PaxosNode, Replica, ReplicaState, Request,
-    Role, Rules, SmallQuorum, UnsavedPromise, UnverifiedCatchUp,
+    Client, Honest, IgnorePromisedValues, NodeState, PaxosNode, PaxosTimer, Replica, ReplicaState,
+    Request, Role, Rules, SmallQuorum, UnsavedPromise, UnverifiedCatchUp,
 };
 use quorate_impl::quorum;
 use quorate_spec::{
@@ -192,6 +192,9 @@ impl PaxosConfig {
             .record_msg_in(record_return)
             .observe(observe_refinement::<R>)
             .within(move |state| within_bounds::<R>(&bounds, state))
+            .client_operations_undecided(client_operation_undecided::<R>)
+            .retransmission_timers(|timer| *timer == PaxosTimer::ClientRetry)
+            .declare_action_kinds(MESSAGE_KINDS, TIMER_KINDS)
             .property(Expectation::Always, "agreement", |_, s| agreement::<R>(s))
             .property(Expectation::Always, "validity", |m, s| validity::<R>(m, s))
             .property(Expectation::Always, "consistency", |_, s| {
@@ -221,6 +224,36 @@ impl PaxosConfig {
         }
         system
     }
+}
+
+/// Every message kind, as coverage names them (`quorate check --coverage`).
+pub const MESSAGE_KINDS: &[&str] = &[
+    "Request",
+    "Reply",
+    "Core::Prepare",
+    "Core::Promise",
+    "Core::Accept",
+    "Core::Accepted",
+    "Core::Decided",
+    "Learner::CatchUp",
+    "Learner::CatchUpReply",
+];
+
+/// Every timer kind, as coverage names them.
+pub const TIMER_KINDS: &[&str] = &["Core::LeaderTimeout", "ClientRetry"];
+
+/// A client has a transaction it has not had a reply for (the deadlock check's "undecided").
+fn client_operation_undecided<R: Rules>(system: &PaxosSystem<R>, state: &State<R>) -> bool {
+    system
+        .actors
+        .iter()
+        .zip(state.actors())
+        .any(|(actor, node)| match (actor, node.as_client()) {
+            (PaxosNode::Client(client), Some(progress)) => {
+                (progress.completed as usize) < client.workload.len()
+            }
+            _ => false,
+        })
 }
 
 fn replicas<R: Rules>(state: &State<R>) -> impl Iterator<Item = (NodeId, &RState)> {
@@ -568,6 +601,7 @@ pub fn protocol() -> ProtocolInfo {
             ("consistency", "each replica's state is the reference execution of the sequencer's log"),
             ("linearizable", "client operations are linearizable against the key-value store"),
             ("refines-sequencer", "delivered sequences are prefixes of one growing log of submitted requests"),
+            (crate::deadlock::DEADLOCK_FREE, "no undecided client operation with only crashes, recoveries, losses or retransmissions left (on unless --no-deadlock)"),
             ("value committed", "sometimes: a replica delivers a request"),
             ("leadership changes", "sometimes: a replica leads a ballot above round 0"),
             ("recovered server catches up", "sometimes: a recovered replica reaches the longest delivered sequence"),

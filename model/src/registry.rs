@@ -2,6 +2,7 @@
 //! `quorate check <protocol>` and `quorate check all` iterate over.
 
 use crate::check::{run_check, CheckOptions, Describe, Report};
+use crate::instrument::Instrument;
 use serde::Serialize;
 use std::fmt::{self, Debug};
 use std::hash::Hash;
@@ -76,7 +77,8 @@ pub struct ProtocolInfo {
 
 /// A model every front end can run: the checker, the Explorer, and reports need these bounds.
 pub trait Checkable:
-    Describe<
+    Instrument
+    + Describe<
         State: Hash + Send + Sync + Clone + PartialEq + Debug + 'static,
         Action: Clone + PartialEq + Debug + Serialize + Send + Sync + 'static,
     > + Send
@@ -86,7 +88,8 @@ pub trait Checkable:
 }
 
 impl<M> Checkable for M where
-    M: Describe<
+    M: Instrument
+        + Describe<
             State: Hash + Send + Sync + Clone + PartialEq + Debug + 'static,
             Action: Clone + PartialEq + Debug + Serialize + Send + Sync + 'static,
         > + Send

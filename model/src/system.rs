@@ -8,6 +8,7 @@
 //! `actor-assertion` violation with their path, serde actions, a canonicalisation hook, and
 //! cached per-actor hashes.
 
+use crate::guard::guarded;
 use crate::network::{Envelope, Network, NetworkKind};
 use crate::state::Slot;
 pub use crate::state::SystemState;
@@ -17,7 +18,6 @@ use stateright::{Expectation, Model, Property};
 use std::borrow::Cow;
 use std::fmt::Debug;
 use std::hash::Hash;
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 
 /// The name of the property every `System` carries: no actor handler panicked.
@@ -130,6 +130,8 @@ pub struct System<A: Actor, H: Clone = ()> {
     canonicalize: Option<fn(&SystemState<A, H>) -> SystemState<A, H>>,
     properties: Vec<(Expectation, &'static str, PropertyFn<A, H>)>,
     history_properties: Vec<fn(&H) -> bool>,
+    /// Checker instrumentation: statistics, coverage, deadlock rules (`instrument.rs`).
+    pub(crate) instruments: crate::instrument::Instruments<A, H>,
 }
 
 impl<A, H> System<A, H>
@@ -158,6 +160,7 @@ where
             canonicalize: None,
             properties: Vec::new(),
             history_properties: Vec::new(),
+            instruments: crate::instrument::Instruments::default(),
         }
     }
 
@@ -176,6 +179,11 @@ where
     pub fn lossy(mut self, lossy: bool) -> Self {
         self.lossy = lossy;
         self
+    }
+
+    /// Whether this system's network may lose messages.
+    pub fn is_lossy(&self) -> bool {
+        self.lossy
     }
 
     /// Messages in flight before any actor starts (e.g. a most-general adversary's messages).
@@ -294,6 +302,7 @@ where
     pub fn property_names(&self) -> Vec<(Expectation, &'static str)> {
         std::iter::once((Expectation::Always, ACTOR_ASSERTION))
             .chain(self.properties.iter().map(|(e, n, _)| (e.clone(), *n)))
+            .chain(crate::deadlock::property(self).map(|p| (p.expectation, p.name)))
             .collect()
     }
 
@@ -481,46 +490,6 @@ where
     }
 }
 
-/// Runs an actor handler, turning a panic into an error message. The panic hook is told to stay
-/// quiet meanwhile: the checker reports the panic as a violation with its path.
-fn guarded<T>(handler: impl FnOnce() -> T) -> Result<T, String> {
-    quiet_panics::install();
-    quiet_panics::IN_HANDLER.with(|flag| flag.set(true));
-    let result = catch_unwind(AssertUnwindSafe(handler));
-    quiet_panics::IN_HANDLER.with(|flag| flag.set(false));
-    result.map_err(|payload| {
-        payload
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| payload.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "non-string panic payload".to_string())
-    })
-}
-
-mod quiet_panics {
-    use std::cell::Cell;
-    use std::sync::Once;
-
-    thread_local! {
-        pub static IN_HANDLER: Cell<bool> = const { Cell::new(false) };
-    }
-
-    static INSTALL: Once = Once::new();
-
-    /// Wraps the process's panic hook so panics inside actor handlers under the model are not
-    /// printed once per explored state; every other panic prints as before.
-    pub fn install() {
-        INSTALL.call_once(|| {
-            let previous = std::panic::take_hook();
-            std::panic::set_hook(Box::new(move |info| {
-                if !IN_HANDLER.with(Cell::get) {
-                    previous(info);
-                }
-            }));
-        });
-    }
-}
-
 impl<A, H> Model for System<A, H>
 where
     A: Actor,
@@ -565,6 +534,55 @@ where
     }
 
     fn actions(&self, state: &Self::State, actions: &mut Vec<Self::Action>) {
+        if self.instruments.before_expand() {
+            self.enabled_actions(state, actions);
+            self.instruments.after_expand(self, state, actions);
+        }
+    }
+
+    fn next_state(&self, last_state: &Self::State, action: Self::Action) -> Option<Self::State> {
+        let next = self.successor(last_state, &action);
+        self.instruments.after_step(&action, next.is_some());
+        next
+    }
+
+    fn properties(&self) -> Vec<Property<Self>> {
+        let mut properties = vec![Property::always(
+            ACTOR_ASSERTION,
+            |_, state: &Self::State| state.poisoned.is_none(),
+        )];
+        for (expectation, name, condition) in &self.properties {
+            properties.push(Property {
+                expectation: expectation.clone(),
+                name,
+                condition: *condition,
+            });
+        }
+        properties.extend(crate::deadlock::property(self));
+        properties
+    }
+
+    fn within_boundary(&self, state: &Self::State) -> bool {
+        match &self.boundary {
+            Some(boundary) => boundary(state),
+            None => true,
+        }
+    }
+}
+
+impl<A, H> System<A, H>
+where
+    A: Actor,
+    A::Msg: Ord,
+    A::Timer: Ord,
+    H: Clone + Debug + Hash + PartialEq,
+{
+    /// The actions of `state`, without the instrumentation hooks (`Model::actions` adds them).
+    pub(crate) fn enabled_actions(
+        &self,
+        state: &SystemState<A, H>,
+        actions: &mut Vec<ActionOf<A>>,
+    ) {
         if state.poisoned.is_some() {
             return;
         }
@@ -618,31 +636,15 @@ where
         }
     }
 
-    fn next_state(&self, last_state: &Self::State, action: Self::Action) -> Option<Self::State> {
-        let next = self.step(last_state, &action)?;
-        Some(self.finish(last_state, &action, next))
-    }
-
-    fn properties(&self) -> Vec<Property<Self>> {
-        let mut properties = vec![Property::always(
-            ACTOR_ASSERTION,
-            |_, state: &Self::State| state.poisoned.is_none(),
-        )];
-        for (expectation, name, condition) in &self.properties {
-            properties.push(Property {
-                expectation: expectation.clone(),
-                name,
-                condition: *condition,
-            });
-        }
-        properties
-    }
-
-    fn within_boundary(&self, state: &Self::State) -> bool {
-        match &self.boundary {
-            Some(boundary) => boundary(state),
-            None => true,
-        }
+    /// The successor of `state` under `action` (None: not a step), without the
+    /// instrumentation hooks (`Model::next_state` adds them).
+    pub(crate) fn successor(
+        &self,
+        state: &SystemState<A, H>,
+        action: &ActionOf<A>,
+    ) -> Option<SystemState<A, H>> {
+        let next = self.step(state, action)?;
+        Some(self.finish(state, action, next))
     }
 }
 

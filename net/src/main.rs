@@ -60,6 +60,15 @@ enum Command {
     Explore(cli::explore::ExploreArgs),
     /// Benchmarks that print figures (states per CPU-second, peak memory) with same-run ratios.
     Bench(cli::bench::BenchArgs),
+    /// Replay a trace file (`quorate check --trace-out`) through the model step by step.
+    #[command(
+        long_about = "Replay a trace file written by `quorate check --trace-out` (or recorded from a \
+            deployment in the same format) through the protocol's model, step by step, printing \
+            each actor's state change as a diff. Fails (exit 2) at the first step that is not \
+            enabled in the state reached so far, or if the last state does not show the \
+            recorded verdict (a counterexample must still violate its property)."
+    )]
+    Replay(cli::replay::ReplayArgs),
 }
 
 fn main() -> ExitCode {
@@ -79,6 +88,7 @@ fn main() -> ExitCode {
         Command::Bench(args) => cli::bench::run(&args),
         Command::Explore(args) => cli::explore::lookup(&args.protocol)
             .and_then(|info| cli::explore::run(&args, &info, &info)),
+        Command::Replay(args) => cli::replay::run(&args),
     };
     match outcome {
         Ok(code) => exit_code(code),

@@ -175,3 +175,54 @@ fn bench_checker_quick_reports_the_calibration_graph_under_both_hosts() {
         .iter()
         .any(|m| m["entry"] == "paxos/default/system/dfs"));
 }
+
+#[test]
+fn a_trace_out_counterexample_replays_and_a_tampered_copy_exits_2_naming_the_step() {
+    let dir = std::env::temp_dir().join(format!("quorate-replay-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("lossy.json");
+    let path = file.to_str().unwrap();
+    let output = quorate(&[
+        "check",
+        "calibration",
+        "--mutant",
+        "lossy-network",
+        "--no-progress",
+        "--trace-out",
+        path,
+    ]);
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
+
+    let replayed = quorate(&["replay", path]);
+    assert_eq!(
+        replayed.status.code(),
+        Some(0),
+        "{}",
+        text(&replayed.stderr)
+    );
+    let stdout = text(&replayed.stdout);
+    assert!(stdout.contains("deadlock-free"), "{stdout}");
+    assert!(stdout.contains("network loses"), "{stdout}");
+    assert!(
+        stdout.contains("  + "),
+        "changes are printed as diffs: {stdout}"
+    );
+
+    // The first step delivers the other client's request instead: never sent to that server.
+    let mut entries: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    let step = &mut entries[0]["steps"][0]["action_json"]["Deliver"];
+    let src = step["src"].as_u64().expect("the first step is a delivery");
+    step["src"] = serde_json::json!(if src == 3 { 4 } else { 3 });
+    let tampered = dir.join("tampered.json");
+    std::fs::write(&tampered, entries.to_string()).unwrap();
+    let refused = quorate(&["replay", tampered.to_str().unwrap()]);
+    assert_eq!(refused.status.code(), Some(2));
+    let stderr = text(&refused.stderr);
+    assert!(stderr.contains("step 1 is not enabled"), "{stderr}");
+
+    let missing = quorate(&["replay", dir.join("absent.json").to_str().unwrap()]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(text(&missing.stderr).contains("cannot read the file"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -79,10 +79,21 @@ pub struct CheckArgs {
     /// Do not print progress lines on stderr.
     #[arg(long)]
     pub no_progress: bool,
+
+    /// Do not check `deadlock-free` (on by default: a reachable state where a client operation
+    /// is undecided and only crashes, recoveries, losses or retransmissions remain is a
+    /// violation).
+    #[arg(long)]
+    pub no_deadlock: bool,
+
+    /// Count how often each action kind (message type delivered or dropped, timer, crash,
+    /// recover, random choice) fired, and warn about kinds that never fired.
+    #[arg(long)]
+    pub coverage: bool,
 }
 
 /// Arguments that make no sense with --list-mutants or --list-configs.
-const RUN_ONLY: [&str; 11] = [
+const RUN_ONLY: [&str; 13] = [
     "config",
     "bfs",
     "dfs",
@@ -94,6 +105,8 @@ const RUN_ONLY: [&str; 11] = [
     "trace_out",
     "target_states",
     "timeout",
+    "no_deadlock",
+    "coverage",
 ];
 
 /// Parses a whole number of at least 1 (counts, seconds, threads).
@@ -206,6 +219,9 @@ fn options(args: &CheckArgs) -> CheckOptions {
         timeout: args.timeout.map(Duration::from_secs),
         stop_at_first_violation: false,
         progress: !args.no_progress,
+        deadlock: !args.no_deadlock,
+        coverage: args.coverage,
+        replay: None,
     }
 }
 

@@ -12,7 +12,8 @@ pub const EXIT_CODES: &str = "\
 Exit status:
   0  complete, and every property verified
   1  a property was violated (for --mutant, the expected outcome: the checker caught the bug)
-  2  usage or configuration error (the message names the bad value and the rule)
+  2  usage or configuration error (the message names the bad value and the rule), or a
+     `quorate replay` trace that does not fit the model
   3  incomplete: stopped early by --timeout, --target-states or --simulate, nothing violated
   4  vacuous: a `sometimes` property was never reached, so the `always` verdicts prove little
   Over several runs the worst wins: 1, then 3, then 4, then 0.";
@@ -24,6 +25,8 @@ Examples:
   quorate check paxos --list-mutants                 mutant names, one a line
   quorate check paxos --mutant small-quorum          exits 1 with the counterexample
   quorate check paxos --simulate 60 --seed 7         random walks for a minute
+  quorate check paxos --config default --coverage    which action kinds fired, which never did
+  quorate check paxos --mutant small-quorum --trace-out cex.json && quorate replay cex.json
   quorate check calibration --config 2-clients --json --no-progress | jq .states_unique";
 
 /// The long help of `quorate check`, after the options.

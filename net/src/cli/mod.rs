@@ -6,6 +6,7 @@ pub mod check;
 pub mod explore;
 pub mod help;
 mod output;
+pub mod replay;
 
 use std::io;
 

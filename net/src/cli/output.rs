@@ -152,6 +152,9 @@ mod tests {
                 verdict,
                 trace: None,
             }],
+            statistics: Default::default(),
+            coverage: None,
+            replay: None,
         }
     }
 
