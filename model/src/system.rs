@@ -659,7 +659,10 @@ where
     pub fn actor_name(&self, id: Id) -> String {
         let index = usize::from(id);
         match self.actors.get(index).map(Actor::name) {
-            Some(name) if !name.is_empty() => name,
+            // A name that already carries an id ("replica 2") is used as is; a role name
+            // ("Calibration Server") gets the index, so a trace's actors stay distinguishable.
+            Some(name) if name.ends_with(|c: char| c.is_ascii_digit()) => name,
+            Some(name) if !name.is_empty() => format!("{name} {index}"),
             _ => format!("actor {index}"),
         }
     }
