@@ -3,5 +3,6 @@
 
 pub mod host;
 pub mod protocols;
+pub mod quic;
 pub mod sim;
 pub mod store;

@@ -277,6 +277,11 @@ where
         &self.disk
     }
 
+    /// The disk, mutably (ledger export between steps).
+    pub fn disk_mut(&mut self) -> &mut D {
+        &mut self.disk
+    }
+
     /// Digest of the Storage this incarnation loaded.
     pub fn loaded_digest(&self) -> [u8; 32] {
         self.loaded_digest
