@@ -44,6 +44,14 @@ enum Command {
         after_help = "Run `quorate check --help` for the protocols, their configurations, mutants, properties and exit codes."
     )]
     Check(cli::check::CheckArgs),
+    /// Write a new ed25519 identity key; print its public key for the cluster file.
+    Keygen(cli::member::KeygenArgs),
+    /// Run one replica of a cluster over QUIC (until SIGINT or SIGTERM).
+    Node(cli::member::NodeArgs),
+    /// Host the protocol's client actor: submit signed transactions and wait for each reply.
+    Submit(cli::member::SubmitArgs),
+    /// Start N replica processes on loopback, drive a workload, compare ledger heads.
+    Cluster(cli::cluster::ClusterArgs),
 }
 
 fn main() -> ExitCode {
@@ -60,6 +68,10 @@ fn main() -> ExitCode {
     };
     let outcome = match cli.command {
         Command::Check(args) => cli::check::run(&args),
+        Command::Keygen(args) => cli::member::keygen(&args),
+        Command::Node(args) => cli::member::node(&args),
+        Command::Submit(args) => cli::member::submit(&args),
+        Command::Cluster(args) => cli::cluster::run(&args),
     };
     match outcome {
         Ok(code) => exit_code(code),

@@ -2,10 +2,12 @@
 //! generated `--help` text.
 
 pub mod check;
+pub mod cluster;
 // Wired into the `Command` enum once `ProtocolInfo::explore` exists in quorate-model.
 #[cfg_attr(not(test), allow(dead_code))]
 pub mod explore;
 pub mod help;
+pub mod member;
 mod output;
 
 use std::io;

@@ -327,6 +327,14 @@ where
         };
         let changed = matches!(state, Cow::Owned(_));
         let noop = !changed && out.is_empty();
+        if noop {
+            // How refusals show: the actor ignores a stale or unauthentic input.
+            tracing::debug!(
+                node = self.id,
+                step = self.step,
+                "input left the actor unchanged"
+            );
+        }
         if let Cow::Owned(next) = state {
             self.state = next;
         }

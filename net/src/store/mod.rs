@@ -124,6 +124,23 @@ impl<S> RedbDisk<S> {
             .map_err(|e| DiskError::Fsync(format!("ledger commit: {e}")))
     }
 
+    /// The chain head after the first `height` entries (all zero for height 0).
+    pub fn head_at(&self, height: u64) -> Result<[u8; 32], String> {
+        if height == 0 {
+            return Ok([0; 32]);
+        }
+        let read = self.db.begin_read().map_err(|e| e.to_string())?;
+        let table = read.open_table(LEDGER).map_err(|e| e.to_string())?;
+        let row = table
+            .get(height - 1)
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| format!("no ledger entry at height {height}"))?;
+        let row = unsealed("ledger row", row.value()).map_err(|e| e.to_string())?;
+        row[32..]
+            .try_into()
+            .map_err(|_| "short ledger row".to_string())
+    }
+
     /// The trace lines recorded, in order.
     pub fn trace_lines(&self) -> Result<Vec<String>, DiskError> {
         let read = self.db.begin_read().map_err(|e| io("read")(e.into()))?;
