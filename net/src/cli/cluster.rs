@@ -135,7 +135,7 @@ pub fn run(args: &ClusterArgs) -> Result<i32, Failure> {
             )))
         }
     }
-    if args.nodes < 3 || args.nodes % 2 == 0 {
+    if args.nodes < 3 || args.nodes.is_multiple_of(2) {
         return Err(Failure::Usage(format!(
             "--nodes {}: Paxos needs an odd number of at least 3 replicas (n = 2f+1)",
             args.nodes
