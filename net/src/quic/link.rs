@@ -139,12 +139,39 @@ impl Links {
         }
         let is_replica = self.cluster.addrs.contains_key(&self.id);
         for (&peer, &addr) in &self.cluster.addrs {
+            let links = self.clone();
+            let inbound = inbound.clone();
             // One connection per pair: the lower id dials; a client dials every replica.
             if peer != self.id && (!is_replica || self.id < peer) {
-                let links = self.clone();
-                let inbound = inbound.clone();
                 tokio::spawn(async move { links.dial_forever(peer, addr, inbound).await });
+            } else if peer < self.id {
+                // After a restart the lower peer may not notice for a while that its link to
+                // us died (its packets go unanswered until a reset or the idle timeout), so
+                // announce ourselves once; the peer replaces its stale link with this one.
+                tokio::spawn(async move { links.dial_once_at_start(peer, addr, inbound).await });
             }
+        }
+    }
+
+    async fn dial_once_at_start<M>(
+        self,
+        peer: NodeId,
+        addr: SocketAddr,
+        inbound: mpsc::Sender<Inbound<M>>,
+    ) where
+        M: Serialize + DeserializeOwned + Send + 'static,
+    {
+        for attempt in 0..10u32 {
+            if self.connected(peer) {
+                return;
+            }
+            match self.dial_once(peer, addr).await {
+                Ok((conn, send, recv)) => return self.serve(peer, conn, send, recv, inbound).await,
+                Err(why) => {
+                    tracing::debug!(me = self.id, peer, attempt, %why, "announce dial failed")
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
         }
     }
 
@@ -294,8 +321,12 @@ impl Links {
         loop {
             let body = match read_frame(&mut recv, self.max_frame).await {
                 Ok(body) => body,
+                Err(why) if why.starts_with("stream ended") => {
+                    tracing::info!(me = self.id, peer, %why, "link ended");
+                    break;
+                }
                 Err(why) => {
-                    tracing::warn!(me = self.id, peer, %why, "dropping link");
+                    tracing::warn!(me = self.id, peer, %why, "bad frame; dropping link");
                     conn.close(2u32.into(), b"bad frame");
                     break;
                 }
