@@ -100,8 +100,14 @@ pub trait Disk<S> {
     fn open(&mut self) -> Result<Recovered<S>, DiskError>;
     /// Durably records that `incarnation` begins (and its trace header, when tracing).
     fn begin(&mut self, incarnation: u64, header: Option<&str>) -> Result<(), DiskError>;
-    /// Durably commits one step: the Storage it saved (if any) and its trace line (if tracing).
+    /// Commits one step: the Storage it saved (if any) and its trace line (if tracing). A disk
+    /// may stage the step into an open group transaction; it is durable after [`Disk::flush`].
     fn commit(&mut self, save: Option<&S>, trace_line: Option<&str>) -> Result<(), DiskError>;
+    /// Makes every staged step durable (group commit). Disks that commit each step at once
+    /// have nothing to do.
+    fn flush(&mut self) -> Result<(), DiskError> {
+        Ok(())
+    }
 }
 
 /// What drives a step after the start.
@@ -408,8 +414,15 @@ where
         Ok(effects)
     }
 
+    /// Makes the steps handled so far durable; call before releasing their effects when the
+    /// disk groups commits (the QUIC host handles a burst of inputs, syncs once, then releases).
+    pub fn sync(&mut self) -> Result<(), HostError> {
+        self.disk.flush().map_err(HostError::Disk)
+    }
+
     /// Releases a committed step's sends to `net` and arms its timers on `clock`, each timer's
-    /// duration drawn from the host's RNG within the actor's range.
+    /// duration drawn from the host's RNG within the actor's range. With a grouping disk,
+    /// [`Host::sync`] must have run since the step was handled.
     pub fn release(
         &mut self,
         effects: Effects<A>,

@@ -23,6 +23,9 @@ use crate::protocols::Observed;
 pub use config::Cluster;
 pub use link::Links;
 
+/// Inputs handled per group commit at most.
+const MAX_GROUP: usize = 256;
+
 /// Options of a member.
 #[derive(Clone, Debug)]
 pub struct MemberOptions {
@@ -136,6 +139,7 @@ where
     while tokio::time::Instant::now() < wait_until && !peers.iter().all(|&p| links.connected(p)) {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    host.sync().map_err(|e| format!("member {id}: {e}"))?;
     host.release(start_effects, &clock, &mut net);
     let mut tick = tokio::time::interval(Duration::from_millis(200));
     tokio::pin!(stop);
@@ -160,13 +164,39 @@ where
                 }
             }
         };
-        let Some(input) = input else { continue };
-        match host.handle(input) {
-            Ok(Some(effects)) => host.release(effects, &clock, &mut net),
-            Ok(None) => {}
-            Err(e) => break Err(format!("member {id}: {e}")),
+        let Some(first) = input else { continue };
+        // Group commit: handle what is already waiting, make it durable once, then release.
+        let mut inputs = vec![first];
+        while inputs.len() < MAX_GROUP {
+            match inbound.try_recv() {
+                Ok((src, send_id, msg)) => inputs.push(Input::Deliver { src, send_id, msg }),
+                Err(_) => break,
+            }
         }
-        if observe(&mut host, Moment::Step).is_break() {
+        let mut released = Vec::with_capacity(inputs.len());
+        let mut failed = None;
+        let mut stop_now = false;
+        for input in inputs {
+            match host.handle(input) {
+                Ok(Some(effects)) => released.push(effects),
+                Ok(None) => {}
+                Err(e) => {
+                    failed = Some(format!("member {id}: {e}"));
+                    break;
+                }
+            }
+            stop_now |= observe(&mut host, Moment::Step).is_break();
+        }
+        if let Some(e) = failed {
+            break Err(e);
+        }
+        if let Err(e) = host.sync() {
+            break Err(format!("member {id}: {e}"));
+        }
+        for effects in released {
+            host.release(effects, &clock, &mut net);
+        }
+        if stop_now {
             break Ok(());
         }
     };

@@ -58,6 +58,8 @@ pub fn chain(prev: &[u8; 32], entry: &[u8; 32]) -> [u8; 32] {
 /// A node's store on disk.
 pub struct RedbDisk<S> {
     db: Database,
+    /// The open group transaction holding staged steps, committed by `flush`.
+    group: Option<redb::WriteTransaction>,
     last_saved: Option<S>,
     next_trace: u64,
     ledger_height: u64,
@@ -79,6 +81,7 @@ impl<S> RedbDisk<S> {
             .map_err(|e| DiskError::Corrupt(format!("{}: {e}", path.display())))?;
         Ok(RedbDisk {
             db,
+            group: None,
             last_saved: None,
             next_trace: 0,
             ledger_height: 0,
@@ -97,6 +100,8 @@ impl<S> RedbDisk<S> {
         if committed.len() <= self.ledger_height {
             return Ok(());
         }
+        // Only committed steps may be exported, and redb has one writer at a time.
+        self.flush_group()?;
         let write = self.db.begin_write().map_err(|e| io("begin")(e.into()))?;
         {
             let mut table = write
@@ -156,6 +161,16 @@ impl<S> RedbDisk<S> {
             lines.push(String::from_utf8_lossy(line).into_owned());
         }
         Ok(lines)
+    }
+
+    fn flush_group(&mut self) -> Result<(), DiskError> {
+        match self.group.take() {
+            // A failed commit (fsync) is fatal for the caller: it never retries (DESIGN §5).
+            Some(write) => write
+                .commit()
+                .map_err(|e| DiskError::Fsync(format!("group commit: {e}"))),
+            None => Ok(()),
+        }
     }
 
     fn verify_ledger(&mut self, read: &redb::ReadTransaction) -> Result<(), DiskError> {
@@ -237,6 +252,7 @@ impl<S: StorageLayout + Serialize + DeserializeOwned + Clone> Disk<S> for RedbDi
     }
 
     fn begin(&mut self, incarnation: u64, header: Option<&str>) -> Result<(), DiskError> {
+        self.flush_group()?;
         let write = self.db.begin_write().map_err(|e| io("begin")(e.into()))?;
         {
             let mut meta = write.open_table(META).map_err(|e| io("meta")(e.into()))?;
@@ -256,7 +272,10 @@ impl<S: StorageLayout + Serialize + DeserializeOwned + Clone> Disk<S> for RedbDi
     }
 
     fn commit(&mut self, save: Option<&S>, trace_line: Option<&str>) -> Result<(), DiskError> {
-        let write = self.db.begin_write().map_err(|e| io("begin")(e.into()))?;
+        if self.group.is_none() {
+            self.group = Some(self.db.begin_write().map_err(|e| io("begin")(e.into()))?);
+        }
+        let write = self.group.as_ref().expect("just opened");
         {
             if let Some(storage) = save {
                 let mut table = write
@@ -279,10 +298,6 @@ impl<S: StorageLayout + Serialize + DeserializeOwned + Clone> Disk<S> for RedbDi
                     .map_err(|e| io("trace")(e.into()))?;
             }
         }
-        // A failed commit (fsync) is fatal for the caller: it never retries (DESIGN §5).
-        write
-            .commit()
-            .map_err(|e| DiskError::Fsync(format!("step commit: {e}")))?;
         if trace_line.is_some() {
             self.next_trace += 1;
         }
@@ -290,6 +305,19 @@ impl<S: StorageLayout + Serialize + DeserializeOwned + Clone> Disk<S> for RedbDi
             self.last_saved = Some(storage.clone());
         }
         Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), DiskError> {
+        self.flush_group()
+    }
+}
+
+impl<S> Drop for RedbDisk<S> {
+    fn drop(&mut self) {
+        // Staged steps were never released, so dropping them is safe; committing is kinder.
+        if let Err(e) = self.flush_group() {
+            tracing::warn!(%e, "staged steps lost at close");
+        }
     }
 }
 

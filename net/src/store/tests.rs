@@ -53,6 +53,7 @@ fn a_flipped_stored_byte_is_refused_on_open() {
     disk.open().unwrap();
     disk.begin(1, None).unwrap();
     disk.commit(Some(&storage(3)), None).unwrap();
+    disk.flush().unwrap();
     // Overwrite one part with bytes whose checksum no longer matches (bit rot under redb).
     let write = disk.db.begin_write().unwrap();
     {
