@@ -243,7 +243,33 @@ pub fn run(args: &ClusterArgs) -> Result<i32, Failure> {
     }
     client_result?;
     let stats = std::mem::take(&mut *stats.borrow_mut());
-    report(args, &dir, &stats, elapsed.min(duration))
+    let verify_rate = verify_rate(&dir, &cluster, args.nodes as NodeId)?;
+    report(args, &dir, &stats, elapsed.min(duration), verify_rate)
+}
+
+/// Signature checks per second on this machine, measured now on the run's own request type:
+/// the crypto bound of the run (Paxos verifies each client request once, at the leader).
+fn verify_rate(dir: &Path, cluster: &Cluster, client: NodeId) -> Result<f64, Failure> {
+    let secret = load_secret(&key_path(dir, client)).map_err(usage)?;
+    let deployment = PaxosDeployment::new(cluster.replicas());
+    let PaxosKv::<Ed25519>::Client(actor) =
+        deployment.client::<Ed25519, Honest>(Signer::new(client, secret), 1)
+    else {
+        unreachable!("a client was built")
+    };
+    let request = actor.request(1);
+    let started = Instant::now();
+    let mut checks = 0u64;
+    while started.elapsed() < Duration::from_millis(500) {
+        for _ in 0..64 {
+            assert!(
+                request.verify(&cluster.keyring),
+                "the run's own request verifies"
+            );
+        }
+        checks += 64;
+    }
+    Ok(checks as f64 / started.elapsed().as_secs_f64())
 }
 
 fn report(
@@ -251,6 +277,7 @@ fn report(
     dir: &Path,
     stats: &Stats,
     elapsed: Duration,
+    verify_rate: f64,
 ) -> Result<i32, Failure> {
     let mut latencies = stats.latencies.clone();
     let throughput = stats.completed as f64 / elapsed.as_secs_f64();
@@ -264,6 +291,12 @@ fn report(
         "latency: p50 {:.2} ms, p99 {:.2} ms",
         percentile(&mut latencies, 50.0).as_secs_f64() * 1e3,
         percentile(&mut latencies, 99.0).as_secs_f64() * 1e3
+    );
+    // One verification per transaction on the leader's single thread bounds the cluster.
+    println!(
+        "crypto bound: ed25519 verify {verify_rate:.0}/s measured now, 1 verification per \
+         transaction at the leader -> at most {verify_rate:.0} tx/s; achieved/bound = {:.3}",
+        throughput / verify_rate
     );
     let mut heads = Vec::new();
     for id in 0..args.nodes {
