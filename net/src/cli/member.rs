@@ -147,6 +147,14 @@ pub fn node(args: &NodeArgs) -> Result<i32, Failure> {
     let deployment = PaxosDeployment::new(cluster.replicas());
     let actor: PaxosKv<Ed25519> =
         deployment.replica::<Ed25519, Honest>(id, Arc::new(cluster.keyring.clone()));
+    // A panic anywhere (host loop or a link task) ends the process: the store keeps only
+    // committed steps, and the next start is a new incarnation whose trace header follows.
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        default_hook(info);
+        eprintln!("error: node {id} panicked; stopping the process (recorded as a crash)");
+        std::process::abort();
+    }));
     let options = MemberOptions {
         trace: args.trace,
         max_frame: args.member.max_frame,
