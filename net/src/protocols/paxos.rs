@@ -75,8 +75,8 @@ impl PaxosDeployment {
             batch_max: 64,
             snapshot_every: 0,
             gap_trigger: 4,
-            leader_timeout: Duration::from_millis(300)..Duration::from_millis(600),
-            client_retry: Duration::from_millis(400)..Duration::from_millis(800),
+            leader_timeout: Duration::from_millis(1000)..Duration::from_millis(2000),
+            client_retry: Duration::from_millis(1500)..Duration::from_millis(3000),
         }
     }
 
