@@ -69,6 +69,14 @@ enum Command {
             recorded verdict (a counterexample must still violate its property)."
     )]
     Replay(cli::replay::ReplayArgs),
+    /// Write a new ed25519 identity key; print its public key for the cluster file.
+    Keygen(cli::member::KeygenArgs),
+    /// Run one replica of a cluster over QUIC (until SIGINT or SIGTERM).
+    Node(cli::member::NodeArgs),
+    /// Host the protocol's client actor: submit signed transactions and wait for each reply.
+    Submit(cli::member::SubmitArgs),
+    /// Start N replica processes on loopback, drive a workload, compare ledger heads.
+    Cluster(cli::cluster::ClusterArgs),
 }
 
 fn main() -> ExitCode {
@@ -89,6 +97,10 @@ fn main() -> ExitCode {
         Command::Explore(args) => cli::explore::lookup(&args.protocol)
             .and_then(|info| cli::explore::run(&args, &info, &info)),
         Command::Replay(args) => cli::replay::run(&args),
+        Command::Keygen(args) => cli::member::keygen(&args),
+        Command::Node(args) => cli::member::node(&args),
+        Command::Submit(args) => cli::member::submit(&args),
+        Command::Cluster(args) => cli::cluster::run(&args),
     };
     match outcome {
         Ok(code) => exit_code(code),

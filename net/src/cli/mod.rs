@@ -3,8 +3,10 @@
 
 pub mod bench;
 pub mod check;
+pub mod cluster;
 pub mod explore;
 pub mod help;
+pub mod member;
 mod output;
 pub mod replay;
 

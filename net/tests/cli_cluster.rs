@@ -1,0 +1,96 @@
+//! The `quorate` binary's cluster commands as a user runs them: keygen, config errors, and a
+//! short loopback Paxos cluster with one replica SIGKILLed and restarted.
+
+use std::process::{Command, Output};
+
+fn quorate(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_quorate"))
+        .args(args)
+        .output()
+        .expect("the quorate binary runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn keygen_writes_a_key_and_refuses_to_overwrite_it() {
+    let dir = std::env::temp_dir().join(format!("quorate-keygen-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let key = dir.join("a.key");
+    let key = key.to_str().unwrap();
+    let first = quorate(&["keygen", "--out", key]);
+    assert_eq!(first.status.code(), Some(0), "{}", text(&first.stderr));
+    assert_eq!(
+        text(&first.stdout).trim().len(),
+        64,
+        "prints the public key in hex"
+    );
+    let again = quorate(&["keygen", "--out", key]);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(text(&again.stderr).contains("refusing to overwrite"));
+}
+
+#[test]
+fn a_bad_cluster_file_is_named_with_its_rule() {
+    let dir = std::env::temp_dir().join(format!("quorate-badcfg-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("cluster.toml");
+    std::fs::write(
+        &config,
+        "protocol = \"paxos\"\n[[node]]\nid = 0\naddr = \"127.0.0.1:9\"\npublic_key = \"zz\"\n",
+    )
+    .unwrap();
+    let out = quorate(&[
+        "node",
+        "--config",
+        config.to_str().unwrap(),
+        "--id",
+        "0",
+        "--key",
+        "/nonexistent",
+        "--data",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("member 0 public_key"),
+        "{}",
+        text(&out.stderr)
+    );
+    let even = quorate(&["cluster", "--protocol", "paxos", "--nodes", "4"]);
+    assert_eq!(even.status.code(), Some(2));
+    assert!(text(&even.stderr).contains("--nodes 4"));
+}
+
+#[test]
+fn a_paxos_cluster_survives_a_sigkill_and_its_ledgers_agree() {
+    let dir = std::env::temp_dir().join(format!("quorate-cluster-test-{}", std::process::id()));
+    let out = quorate(&[
+        "cluster",
+        "--protocol",
+        "paxos",
+        "--nodes",
+        "3",
+        "--clients",
+        "2",
+        "--duration",
+        "4",
+        "--kill-one",
+        "--dir",
+        dir.to_str().unwrap(),
+    ]);
+    let stdout = text(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        text(&out.stderr)
+    );
+    assert!(stdout.contains("throughput:"), "{stdout}");
+    assert!(stdout.contains("ledgers agree up to height"), "{stdout}");
+    assert!(!stdout.contains("DIVERGES"), "{stdout}");
+}
