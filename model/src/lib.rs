@@ -9,6 +9,7 @@ pub mod calibration;
 pub mod check;
 pub mod network;
 pub mod paxos;
+pub mod pbft;
 pub mod registry;
 pub mod system;
 
