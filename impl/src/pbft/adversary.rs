@@ -115,6 +115,8 @@ impl<C: Crypto, A: Application> Adversary<C, A> {
                 if current.acted.contains(&(view, seq)) {
                     return;
                 }
+                // Votes for the proposed batch and for a conflicting no-op: correct replicas
+                // may count either, and need the first to make progress past a lost message.
                 let noop = C::digest(&Batch::<Req<C, A>>::NoOp);
                 let mut digests = vec![pp.value().digest.clone()];
                 if digests[0] != noop {
@@ -213,14 +215,13 @@ impl<C: Crypto, A: Application> Adversary<C, A> {
 
 /// Every core message faulty replica `signer` can sign within the bounds (views ≤ `max_view`,
 /// sequence numbers ≤ `max_seq`, the given candidate batches), addressed to every other
-/// replica: PRE-PREPAREs in views it leads, PREPAREs and COMMITs for every candidate digest,
+/// replica: PRE-PREPAREs, PREPAREs and COMMITs for every candidate digest in every view,
 /// and VIEW-CHANGEs with no certificates. NEW-VIEW is left out: it needs 2f+1 VIEW-CHANGEs,
 /// and the faulty replica holds none before the run starts. CHECKPOINTs are left out: the
 /// configurations that use this adversary take no checkpoints.
 pub fn most_general_messages<P, C>(
     signer: &Signer<C>,
     replicas: &[NodeId],
-    primaries: &[NodeId],
     batches: &[Batch<P>],
     max_view: View,
     max_seq: Seq,
@@ -232,26 +233,23 @@ where
     let me = signer.id();
     let mut messages = Vec::new();
     for view in 0..=max_view {
-        let leads = primaries[view as usize % primaries.len()] == me;
         for seq in 1..=max_seq {
             for batch in batches {
                 let digest = C::digest(batch);
-                let mut msgs = Vec::new();
-                if leads {
-                    let pp = signer.sign(PrePrepare {
-                        view,
-                        seq,
-                        digest: digest.clone(),
-                    });
-                    msgs.push(CoreMsg::PrePrepare(pp, batch.clone()));
-                } else {
-                    msgs.push(CoreMsg::Vote(signer.sign(Vote {
-                        phase: Phase::Prepare,
-                        view,
-                        seq,
-                        digest: digest.clone(),
-                    })));
-                }
+                // Messages correct replicas will refuse (a pre-prepare from a non-primary, a
+                // prepare from the primary) are included too: refusing them is what is checked.
+                let pp = signer.sign(PrePrepare {
+                    view,
+                    seq,
+                    digest: digest.clone(),
+                });
+                let mut msgs = vec![CoreMsg::PrePrepare(pp, batch.clone())];
+                msgs.push(CoreMsg::Vote(signer.sign(Vote {
+                    phase: Phase::Prepare,
+                    view,
+                    seq,
+                    digest: digest.clone(),
+                })));
                 msgs.push(CoreMsg::Vote(signer.sign(Vote {
                     phase: Phase::Commit,
                     view,

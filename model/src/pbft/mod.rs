@@ -89,6 +89,9 @@ pub struct PbftConfig {
     pub lossy: bool,
     /// Messages the network may lose in one run (a model bound).
     pub max_drops: u8,
+    /// Replicas whose own view timer may start a view change; the others only join one when
+    /// f+1 VIEW-CHANGEs for a later view arrived (a model bound; empty = no restriction).
+    pub suspecters: Vec<NodeId>,
     /// Whether this configuration should reach "prepared in view 0 commits in view 1" (a
     /// silent primary, for one, never lets anything prepare in view 0).
     pub expect_reproposal: bool,
@@ -210,7 +213,6 @@ impl PbftConfig {
         let mut envs: Vec<Envelope<Msg>> = most_general_messages(
             &signer,
             &ids,
-            &self.primaries,
             &batches,
             self.max_view,
             self.adversary_max_seq,
@@ -307,11 +309,35 @@ impl PbftConfig {
 
 fn within_bounds<R: Rules>(config: &PbftConfig, state: &State<R>) -> bool {
     state.history.drops <= config.max_drops
-        && state.actor_states.iter().all(|s| match s.as_ref() {
-            NodeState::Replica(r) => r.core.view <= config.max_view,
-            NodeState::Client(c) => c.retries <= config.max_client_retries,
-            NodeState::Byzantine(_) => true,
-        })
+        && state
+            .actor_states
+            .iter()
+            .enumerate()
+            .all(|(i, s)| match s.as_ref() {
+                NodeState::Replica(r) => {
+                    r.core.view <= config.max_view && joined_or_suspects(config, i as NodeId, r)
+                }
+                NodeState::Client(c) => c.retries <= config.max_client_retries,
+                NodeState::Byzantine(_) => true,
+            })
+}
+
+/// A replica outside `suspecters` that is changing views holds f+1 VIEW-CHANGEs from others
+/// for its target view: it joined by the f+1 rule rather than by its own timer.
+fn joined_or_suspects(config: &PbftConfig, id: NodeId, r: &properties::RState) -> bool {
+    use quorate_impl::pbft::Status;
+    if config.suspecters.is_empty()
+        || config.suspecters.contains(&id)
+        || r.core.status == Status::Normal
+    {
+        return true;
+    }
+    let others = r
+        .core
+        .view_changes
+        .get(&r.core.view)
+        .map_or(0, |vcs| vcs.iter().filter(|v| v.signer() != id).count());
+    others >= quorum::bft_weak_certificate(config.f)
 }
 
 mod suite;

@@ -4,7 +4,7 @@ use super::{check, Faulty, PbftConfig};
 use crate::registry::{ConfigInfo, MutantInfo, ProtocolInfo};
 use crate::NetworkKind;
 use quorate_impl::pbft::{
-    AcceptFirstReply, AnyPrePrepareSender, CommitOnWeakQuorum, IgnorePreparedCerts, Rules, Script,
+    AcceptFirstReply, CommitOnWeakQuorum, IgnorePreparedCerts, Rules, Script,
     SmallPrepareQuorum, UnverifiedStateTransfer,
 };
 
@@ -25,6 +25,7 @@ fn base() -> PbftConfig {
         network: NetworkKind::UnorderedNonDuplicating,
         lossy: false,
         max_drops: 0,
+        suspecters: Vec::new(),
         expect_reproposal: false,
     }
 }
@@ -67,11 +68,12 @@ pub fn configs() -> Vec<(ConfigInfo, PbftConfig)> {
         (
             info(
                 "equivocating-primary-view-change",
-                "(b) primary 0 equivocates (request to backups 2, 3, no-op to 1 at seq 1; no-op at seq 2; commits all; asks for view 1), 1 retry broadcast, views <= 1",
+                "(b) primary 0 equivocates (request to backups 2, 3, no-op to 1 at seq 1; no-op at seq 2; commits all; asks for view 1), 1 retry broadcast, views <= 1, only replica 1 times out (2, 3 join on f+1 view-changes)",
                 None,
             ),
             PbftConfig {
                 faulty: Faulty::Scripted(0, Script::Equivocate),
+                suspecters: vec![1],
                 expect_reproposal: true,
                 ..base()
             },
@@ -79,7 +81,7 @@ pub fn configs() -> Vec<(ConfigInfo, PbftConfig)> {
         (
             info(
                 "silent-primary",
-                "(c) primary 0 silent; the client's retry broadcast arms the backups' view timers and forces a view change to primary 1, views <= 1",
+                "(c) primary 0 silent; the client's retry broadcast arms the backups' view timers and forces a view change to primary 1, views <= 1 (every backup may time out)",
                 None,
             ),
             PbftConfig { faulty: Faulty::Scripted(0, Script::Silent), ..base() },
@@ -119,11 +121,11 @@ pub fn configs() -> Vec<(ConfigInfo, PbftConfig)> {
                 soak: true,
                 ..info(
                     "honest-view-change",
-                    "(a) all correct, 1 retry broadcast arms the backups' view timers, views <= 1 (soak: > 1.3 M states)",
+                    "(a) all correct, 1 retry broadcast arms the backups' view timers, views <= 1, only replicas 1 and 2 time out (soak)",
                     None,
                 )
             },
-            PbftConfig { expect_reproposal: true, ..base() },
+            PbftConfig { expect_reproposal: true, suspecters: vec![1, 2], ..base() },
         ),
     ]
 }
@@ -144,7 +146,6 @@ pub fn mutants() -> Vec<MutantInfo> {
         mutant::<CommitOnWeakQuorum>("agreement", "equivocating-primary-view-change"),
         mutant::<IgnorePreparedCerts>("agreement", "equivocating-primary-view-change"),
         mutant::<AcceptFirstReply>("client-accepts-committed", "byzantine-backup"),
-        mutant::<AnyPrePrepareSender>("agreement", "byzantine-backup"),
         mutant::<UnverifiedStateTransfer>("consistency", "byzantine-backup"),
     ]
 }
