@@ -11,7 +11,7 @@
 //! in flight to be delivered later.
 
 use super::msgs::{Batch, Checkpoint, CoreMsg, Phase, PrePrepare, PreparedCert, StableCheckpoint};
-use super::msgs::{ViewChange, Vote};
+use super::msgs::Vote;
 use super::rules::Rules;
 use super::{Seq, View};
 use crate::component::{CowLens, Emit};
@@ -89,9 +89,9 @@ pub struct CoreState<P, C: Crypto> {
     /// The last stable checkpoint: the low watermark h.
     pub stable: StableCheckpoint<C>,
     /// CHECKPOINT messages above `stable`, per sequence number, ordered by signer.
-    pub checkpoints: BTreeMap<Seq, Vec<Signed<Checkpoint<C::Digest>, C>>>,
+    pub checkpoints: BTreeMap<Seq, Vec<super::msgs::SignedCheckpoint<C>>>,
     /// VIEW-CHANGE messages for views at or above the current one, ordered by signer.
-    pub view_changes: BTreeMap<View, Vec<Signed<ViewChange<P, C>, C>>>,
+    pub view_changes: BTreeMap<View, Vec<super::msgs::SignedViewChange<P, C>>>,
     /// Primary only: the next sequence number to assign.
     pub next_seq: Seq,
     /// Requests received and not yet executed: the primary orders them, a backup watches them.

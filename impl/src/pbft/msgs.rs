@@ -162,6 +162,13 @@ pub struct ViewChange<P, C: Crypto> {
     pub prepared: Vec<PreparedCert<P, C>>,
 }
 
+/// A signed PRE-PREPARE with the batch it orders.
+pub type Proposal<P, C> = (Signed<PrePrepare<<C as Crypto>::Digest>, C>, Batch<P>);
+/// A signed CHECKPOINT.
+pub type SignedCheckpoint<C> = Signed<Checkpoint<<C as Crypto>::Digest>, C>;
+/// A signed VIEW-CHANGE.
+pub type SignedViewChange<P, C> = Signed<ViewChange<P, C>, C>;
+
 /// NEW-VIEW: 2f+1 VIEW-CHANGEs and the PRE-PREPAREs they imply (card §6.2 step 3).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(bound(serialize = "P: Serialize", deserialize = "P: Deserialize<'de>"))]
@@ -171,7 +178,7 @@ pub struct NewView<P, C: Crypto> {
     /// The VIEW-CHANGEs it is built from, ordered by signer.
     pub view_changes: Vec<Signed<ViewChange<P, C>, C>>,
     /// The re-proposals, in sequence order.
-    pub pre_prepares: Vec<(Signed<PrePrepare<C::Digest>, C>, Batch<P>)>,
+    pub pre_prepares: Vec<Proposal<P, C>>,
 }
 
 /// Messages between PBFT cores.

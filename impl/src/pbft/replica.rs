@@ -312,7 +312,7 @@ impl<C: Crypto, A: Application, R: Rules> Replica<C, A, R> {
         self.core
             .executed(&mut core_lens::<C, A>(state), &done, out);
         let every = self.core.checkpoint_every;
-        if every == 0 || seq % every != 0 {
+        if every == 0 || !seq.is_multiple_of(every) {
             return None;
         }
         let rs = replica_mut::<C, A>(state.to_mut());

@@ -238,7 +238,7 @@ impl<P: Payload, C: Crypto, R: Rules> Core<P, C, R> {
         st: &mut Lens<'_, '_, O, P, C>,
         view: View,
         stable: StableCheckpoint<C>,
-        pre_prepares: Vec<(Signed<PrePrepare<C::Digest>, C>, Batch<P>)>,
+        pre_prepares: Vec<super::msgs::Proposal<P, C>>,
         out: &mut impl CoreOut<P, C>,
     ) -> Events<P> {
         let mut events = Events::default();
