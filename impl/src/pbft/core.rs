@@ -10,8 +10,8 @@
 //! needs); a vote that arrives before the slot can use it is ignored, and in the model it stays
 //! in flight to be delivered later.
 
-use super::msgs::{Batch, Checkpoint, CoreMsg, Phase, PrePrepare, PreparedCert, StableCheckpoint};
 use super::msgs::Vote;
+use super::msgs::{Batch, Checkpoint, CoreMsg, Phase, PrePrepare, PreparedCert, StableCheckpoint};
 use super::rules::Rules;
 use super::{Seq, View};
 use crate::component::{CowLens, Emit};
