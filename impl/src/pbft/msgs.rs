@@ -196,3 +196,87 @@ pub enum CoreMsg<P, C: Crypto> {
     /// A NEW-VIEW.
     NewView(Signed<NewView<P, C>, C>),
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::{Signer, Symbolic};
+
+    fn prepare(
+        signer: NodeId,
+        view: View,
+        digest: &<Symbolic as Crypto>::Digest,
+    ) -> Signed<Vote<<Symbolic as Crypto>::Digest>, Symbolic> {
+        Signer::symbolic(signer).sign(Vote {
+            phase: Phase::Prepare,
+            view,
+            seq: 1,
+            digest: digest.clone(),
+        })
+    }
+
+    fn cert(primary: NodeId, batch: Batch<u8>, voters: &[NodeId]) -> PreparedCert<u8, Symbolic> {
+        let digest = Symbolic::digest(&batch);
+        PreparedCert {
+            pre_prepare: Signer::symbolic(primary).sign(PrePrepare {
+                view: 0,
+                seq: 1,
+                digest: digest.clone(),
+            }),
+            batch,
+            prepares: voters.iter().map(|&v| prepare(v, 0, &digest)).collect(),
+        }
+    }
+
+    #[test]
+    fn prepared_certificate_needs_the_primary_and_2f_distinct_backups() {
+        let ring = Keyring::symbolic(0..4);
+        let batch = Batch::Requests(vec![7u8]);
+        assert!(cert(0, batch.clone(), &[1, 2]).is_valid(0, 2, &ring));
+        // Signed by a backup instead of the primary of its view.
+        assert!(!cert(3, batch.clone(), &[1, 2]).is_valid(0, 2, &ring));
+        // Too few prepares, a repeated voter, or the primary voting for itself.
+        assert!(!cert(0, batch.clone(), &[1]).is_valid(0, 2, &ring));
+        assert!(!cert(0, batch.clone(), &[1, 1]).is_valid(0, 2, &ring));
+        assert!(!cert(0, batch.clone(), &[0, 1]).is_valid(0, 2, &ring));
+        // The batch does not match the digest the primary signed.
+        let mut swapped = cert(0, batch, &[1, 2]);
+        swapped.batch = Batch::NoOp;
+        assert!(!swapped.is_valid(0, 2, &ring));
+    }
+
+    #[test]
+    fn stable_checkpoint_needs_2f_plus_1_matching_signers() {
+        let ring = Keyring::symbolic(0..4);
+        let replicas = [0, 1, 2, 3];
+        let state = Symbolic::digest(&"state");
+        let other = Symbolic::digest(&"other");
+        let vote = |id: NodeId, d: &<Symbolic as Crypto>::Digest| {
+            Signer::symbolic(id).sign(Checkpoint {
+                seq: 2,
+                state: d.clone(),
+            })
+        };
+        let good = StableCheckpoint {
+            seq: 2,
+            proof: vec![vote(0, &state), vote(1, &state), vote(2, &state)],
+        };
+        assert!(good.is_valid(3, &ring, &replicas));
+        let short = StableCheckpoint {
+            seq: 2,
+            proof: vec![vote(0, &state), vote(1, &state)],
+        };
+        assert!(!short.is_valid(3, &ring, &replicas));
+        let mixed = StableCheckpoint {
+            seq: 2,
+            proof: vec![vote(0, &state), vote(1, &state), vote(2, &other)],
+        };
+        assert!(!mixed.is_valid(3, &ring, &replicas));
+        let wrong_seq = StableCheckpoint {
+            seq: 3,
+            ..good.clone()
+        };
+        assert!(!wrong_seq.is_valid(3, &ring, &replicas));
+        assert!(StableCheckpoint::<Symbolic>::genesis().is_valid(3, &ring, &replicas));
+    }
+}
