@@ -6,5 +6,6 @@ pub mod calibration;
 pub mod component;
 pub mod crypto;
 pub mod paxos;
+pub mod pbft;
 pub mod quorum;
 pub mod trace;

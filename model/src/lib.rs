@@ -13,6 +13,7 @@ mod guard;
 pub mod instrument;
 pub mod network;
 pub mod paxos;
+pub mod pbft;
 pub mod registry;
 pub mod replay;
 mod state;

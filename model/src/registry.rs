@@ -194,7 +194,11 @@ impl ProtocolInfo {
 
 /// Every protocol, in the order `check all` runs them.
 pub fn protocols() -> Vec<ProtocolInfo> {
-    vec![crate::calibration::protocol(), crate::paxos::protocol()]
+    vec![
+        crate::calibration::protocol(),
+        crate::paxos::protocol(),
+        crate::pbft::protocol(),
+    ]
 }
 
 /// The protocol named `name`.
