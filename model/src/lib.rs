@@ -14,6 +14,7 @@ pub mod instrument;
 pub mod network;
 pub mod paxos;
 pub mod pbft;
+mod refinement;
 pub mod registry;
 pub mod replay;
 mod state;

@@ -300,24 +300,6 @@ fn record_return(
     Some(history)
 }
 
-/// The delivered entries of `replica` at absolute positions, checked against `longest`.
-fn consistent_with(longest: &[Req], replica: &RState) -> Result<(), String> {
-    let base = replica.delivered_base as usize;
-    for (offset, entry) in replica.delivered.iter().enumerate() {
-        if let Some(known) = longest.get(base + offset) {
-            if known != entry {
-                return Err(format!(
-                    "position {}: {:?} vs {:?}",
-                    base + offset,
-                    entry.value().id,
-                    known.value().id
-                ));
-            }
-        }
-    }
-    Ok(())
-}
-
 /// The refinement mapping, maintained across steps: the sequencer's log only ever grows, and
 /// every learner's delivered sequence stays a prefix of it.
 fn observe_refinement<R: Rules>(
@@ -335,7 +317,11 @@ fn observe_refinement<R: Rules>(
         return;
     }
     for (id, replica) in replicas::<R>(next) {
-        if let Err(detail) = consistent_with(history.longest.as_slice(), replica) {
+        if let Err(detail) = crate::refinement::consistent_with(
+            history.longest.as_slice(),
+            replica.delivered_base,
+            &replica.delivered,
+        ) {
             history.to_mut().violation = Some(format!(
                 "replica {id} delivered a different entry than the sequencer's log at {detail}"
             ));

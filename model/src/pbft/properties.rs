@@ -63,23 +63,6 @@ pub(super) fn record_invocation(
     Some(history)
 }
 
-fn consistent_with(longest: &[Req], replica: &RState) -> Result<(), String> {
-    let base = replica.delivered_base as usize;
-    for (offset, entry) in replica.delivered.iter().enumerate() {
-        if let Some(known) = longest.get(base + offset) {
-            if known != entry {
-                return Err(format!(
-                    "position {}: {:?} vs {:?}",
-                    base + offset,
-                    entry.value().id,
-                    known.value().id
-                ));
-            }
-        }
-    }
-    Ok(())
-}
-
 /// The refinement mapping and the other history, maintained across steps.
 pub(super) fn observe<R: Rules>(
     track_views: bool,
@@ -112,7 +95,11 @@ pub(super) fn observe<R: Rules>(
         if history.violation.is_some() {
             continue;
         }
-        if let Err(detail) = consistent_with(history.longest.as_slice(), replica) {
+        if let Err(detail) = crate::refinement::consistent_with(
+            history.longest.as_slice(),
+            replica.delivered_base,
+            &replica.delivered,
+        ) {
             history.to_mut().violation = Some(format!(
                 "replica {id} delivered a different entry than the sequencer's log at {detail}"
             ));
