@@ -425,22 +425,8 @@ fn consistency<R: Rules>(state: &State<R>) -> bool {
 /// `refines-sequencer`: the observer saw no step violation, and the sequencer's log holds only
 /// submitted requests, each once.
 fn refines_sequencer<R: Rules>(_model: &PaxosSystem<R>, state: &State<R>) -> bool {
-    if state.history().violation.is_some() {
-        return false;
-    }
-    let submitted: BTreeSet<TxId> = state
-        .history()
-        .invoked
-        .iter()
-        .flat_map(|(&client, &last)| (1..=last).map(move |seq| TxId { client, seq }))
-        .collect();
-    let ids: Vec<TxId> = state
-        .history()
-        .longest
-        .iter()
-        .map(|r| r.value().id)
-        .collect();
-    quorate_spec::sequencer::refines_sequencer(&submitted, &[(0, ids.as_slice())]).is_ok()
+    let history = state.history();
+    crate::refinement::log_refines_sequencer(&history.violation, &history.invoked, &history.longest)
 }
 
 /// The named configurations, default first.

@@ -204,22 +204,8 @@ pub(super) fn consistency<R: Rules>(state: &State<R>) -> bool {
 /// `refines-sequencer`: no step violation, and the sequencer's log holds only submitted
 /// requests, each once.
 pub(super) fn refines_sequencer<R: Rules>(state: &State<R>) -> bool {
-    if state.history().violation.is_some() {
-        return false;
-    }
-    let submitted: BTreeSet<TxId> = state
-        .history()
-        .invoked
-        .iter()
-        .flat_map(|(&client, &last)| (1..=last).map(move |seq| TxId { client, seq }))
-        .collect();
-    let ids: Vec<TxId> = state
-        .history()
-        .longest
-        .iter()
-        .map(|r| r.value().id)
-        .collect();
-    quorate_spec::sequencer::refines_sequencer(&submitted, &[(0, ids.as_slice())]).is_ok()
+    let history = state.history();
+    crate::refinement::log_refines_sequencer(&history.violation, &history.invoked, &history.longest)
 }
 
 /// `client-accepts-committed`: every result a client accepted was produced by a correct
