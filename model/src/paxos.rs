@@ -2,8 +2,8 @@
 //! bound to `quorate_spec`, and the mutants.
 
 use crate::registry::{
-    check_via, explore_via, ConfigError, ConfigInfo, Dispatch, ModelNames, ModelTask, MutantInfo,
-    ProtocolInfo,
+    check_via, explore_via, suite_entry, ConfigError, ConfigInfo, Dispatch, ModelNames, ModelTask,
+    MutantInfo, ProtocolInfo,
 };
 use crate::system::{ActionOf, System, SystemAction, SystemState};
 use crate::NetworkKind;
@@ -537,10 +537,7 @@ impl Dispatch for PaxosDispatch {
         mutant: Option<&str>,
         task: T,
     ) -> Result<T::Output, ConfigError> {
-        let (info, cfg) = configs()
-            .into_iter()
-            .find(|(info, _)| info.name == config)
-            .ok_or_else(|| ConfigError(format!("unknown paxos configuration {config:?}")))?;
+        let (info, cfg) = suite_entry("paxos", configs(), config)?;
         cfg.validate()?;
         let names = ModelNames {
             protocol: "paxos",

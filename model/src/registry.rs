@@ -148,6 +148,18 @@ impl ModelTask for ExploreTask {
     }
 }
 
+/// The entry `name` of a protocol's suite of (info, configuration) pairs.
+pub fn suite_entry<C>(
+    protocol: &str,
+    suite: Vec<(ConfigInfo, C)>,
+    name: &str,
+) -> Result<(ConfigInfo, C), ConfigError> {
+    suite
+        .into_iter()
+        .find(|(info, _)| info.name == name)
+        .ok_or_else(|| ConfigError(format!("unknown {protocol} configuration {name:?}")))
+}
+
 /// `ProtocolInfo::check` for a protocol's [`Dispatch`].
 pub fn check_via<D: Dispatch>(
     config: &str,

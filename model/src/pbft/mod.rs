@@ -6,7 +6,7 @@ mod properties;
 
 pub use properties::PbftHistory;
 
-use crate::registry::{ConfigError, Dispatch, ModelNames, ModelTask};
+use crate::registry::{suite_entry, ConfigError, Dispatch, ModelNames, ModelTask};
 use crate::system::{System, SystemState};
 use crate::{Envelope, NetworkKind};
 use properties::*;
@@ -347,10 +347,7 @@ impl Dispatch for PbftDispatch {
         mutant: Option<&str>,
         task: T,
     ) -> Result<T::Output, ConfigError> {
-        let (info, cfg) = configs()
-            .into_iter()
-            .find(|(info, _)| info.name == config)
-            .ok_or_else(|| ConfigError(format!("unknown pbft configuration {config:?}")))?;
+        let (info, cfg) = suite_entry("pbft", configs(), config)?;
         cfg.validate()?;
         let names = ModelNames {
             protocol: "pbft",
