@@ -35,22 +35,22 @@ fn assert_verified(config: &str, expected_unique: usize) {
 
 #[test]
 fn honest_pbft_commits_with_all_replicas_correct() {
-    assert_verified("honest", 229_109);
+    assert_verified("honest", 39_797);
 }
 
 #[test]
 fn most_general_equivocating_primary_cannot_split_commits() {
-    assert_verified("equivocating-primary", 22_730);
+    assert_verified("equivocating-primary", 7_114);
 }
 
 #[test]
 fn silent_primary_is_replaced_by_a_view_change() {
-    assert_verified("silent-primary", 4_640);
+    assert_verified("silent-primary", 878);
 }
 
 #[test]
 fn most_general_byzantine_backup_cannot_break_safety() {
-    assert_verified("byzantine-backup", 24_986);
+    assert_verified("byzantine-backup", 6_794);
 }
 
 fn assert_mutant_caught(mutant: &str, mode: SearchMode) {
@@ -79,22 +79,27 @@ fn client_accepting_the_first_reply_takes_a_forged_result() {
     assert_mutant_caught("accept-first-reply", SearchMode::Bfs);
 }
 
+/// The view-change mutants need a run through two views, deeper than BFS or DFS reach within
+/// the budget on the view-change configurations (proofs-notes/pbft.md), so the checker's seeded
+/// random walks look for them: the seed fixes the walks, the time budget only caps a slow machine.
+fn assert_mutant_caught_by_walks(mutant: &str, seed: u64) {
+    assert_mutant_caught(mutant, SearchMode::Simulate { seconds: 240, seed });
+}
+
 #[test]
-#[ignore = "soak: on equivocating-primary-view-change the counterexample was not reached within 200 s (BFS) or 150 s (DFS); run with --ignored"]
 fn prepared_on_2f_votes_breaks_agreement_after_a_view_change() {
-    assert_mutant_caught("small-prepare-quorum", SearchMode::Bfs);
+    assert_mutant_caught_by_walks("small-prepare-quorum", 1);
 }
 
 #[test]
-#[ignore = "soak: on equivocating-primary-view-change the counterexample was not reached within 200 s (BFS) or 150 s (DFS); run with --ignored"]
+#[ignore = "soak: not reached by BFS (155 s), DFS or seeded walks (seeds 1-3, 20-30 s each) on the view-change configurations; run with --ignored"]
 fn committing_on_f_plus_1_commits_breaks_agreement_after_a_view_change() {
-    assert_mutant_caught("commit-on-f+1", SearchMode::Bfs);
+    assert_mutant_caught_by_walks("commit-on-f+1", 1);
 }
 
 #[test]
-#[ignore = "soak: on equivocating-primary-view-change the counterexample was not reached within 200 s (BFS) or 150 s (DFS); run with --ignored"]
 fn new_primary_ignoring_prepared_certificates_breaks_agreement() {
-    assert_mutant_caught("ignore-prepared-certs", SearchMode::Bfs);
+    assert_mutant_caught_by_walks("ignore-prepared-certs", 1);
 }
 
 #[test]

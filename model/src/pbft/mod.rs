@@ -3,6 +3,7 @@
 //! network), the properties and the mutants.
 
 mod properties;
+mod reduce;
 
 pub use properties::PbftHistory;
 
@@ -91,6 +92,9 @@ pub struct PbftConfig {
     /// Replicas whose own view timer may start a view change; the others only join one when
     /// f+1 VIEW-CHANGEs for a later view arrived (a model bound; empty = no restriction).
     pub suspecters: Vec<NodeId>,
+    /// Whether dead messages (refused by their correct destination in every future state) are
+    /// removed from the network: an exact reduction (`reduce.rs`), off only to measure it.
+    pub collect_dead_messages: bool,
     /// Whether this configuration should reach "prepared in view 0 commits in view 1" (a
     /// silent primary, for one, never lets anything prepare in view 0).
     pub expect_reproposal: bool,
@@ -285,6 +289,9 @@ impl PbftConfig {
             .property(Expectation::Sometimes, "request commits", |_, s| {
                 request_commits::<R>(s)
             });
+        if self.collect_dead_messages {
+            system = system.canonicalize(reduce::drop_dead_messages::<R>);
+        }
         if self.max_view > 0 {
             system = system.property(Expectation::Sometimes, "view change completes", |_, s| {
                 view_change_completes::<R>(s)

@@ -28,6 +28,7 @@ fn base() -> PbftConfig {
         max_drops: 0,
         suspecters: Vec::new(),
         expect_reproposal: false,
+        collect_dead_messages: true,
     }
 }
 
@@ -59,7 +60,7 @@ pub fn configs() -> Vec<(ConfigInfo, PbftConfig)> {
             info(
                 "honest",
                 "(a) n=4 f=1 all correct, 1 client x 1 request, no retries, view 0, unordered",
-                Some(229_109),
+                Some(39_797),
             ),
             PbftConfig { max_view: 0, max_client_retries: 0, ..base() },
         ),
@@ -67,7 +68,7 @@ pub fn configs() -> Vec<(ConfigInfo, PbftConfig)> {
             info(
                 "equivocating-primary",
                 "(b) primary 0 is the most-general adversary: every pre-prepare/prepare/commit it can sign for seq 1 with either batch (request or no-op), a forged reply, an uncertified state; view 0, no retries",
-                Some(22_730),
+                Some(7_114),
             ),
             PbftConfig {
                 faulty: Faulty::MostGeneral(0),
@@ -90,10 +91,23 @@ pub fn configs() -> Vec<(ConfigInfo, PbftConfig)> {
             },
         ),
         (
+            soak(
+                "most-general-primary-view-change",
+                "(b) primary 0 is the most-general adversary for views <= 1 (every pre-prepare/prepare/commit for seq 1 with either batch in views 0 and 1, an empty view-change for view 1); 1 retry broadcast; only replica 1 times out (2, 3 join on f+1 view-changes)",
+                None,
+            ),
+            PbftConfig {
+                faulty: Faulty::MostGeneral(0),
+                suspecters: vec![1],
+                expect_reproposal: true,
+                ..base()
+            },
+        ),
+        (
             info(
                 "silent-primary",
                 "(c) primary 0 silent; the client's retry broadcast arms the backups' view timers and forces a view change to primary 1, views <= 1 (every backup may time out)",
-                Some(4_640),
+                Some(878),
             ),
             PbftConfig { faulty: Faulty::Scripted(0, Script::Silent), ..base() },
         ),
@@ -118,7 +132,7 @@ pub fn configs() -> Vec<(ConfigInfo, PbftConfig)> {
             info(
                 "byzantine-backup",
                 "backup 3 is the most-general adversary (pre-prepares it may not send included), a forged reply, an uncertified state; view 0, no retries",
-                Some(24_986),
+                Some(6_794),
             ),
             PbftConfig {
                 faulty: Faulty::MostGeneral(3),
@@ -153,9 +167,9 @@ fn mutant<R: Rules>(breaks: &'static str, config: &'static str) -> MutantInfo {
 /// Mutants with the property each breaks and the configuration that shows it.
 pub fn mutants() -> Vec<MutantInfo> {
     vec![
-        mutant::<SmallPrepareQuorum>("agreement", "equivocating-primary-view-change"),
+        mutant::<SmallPrepareQuorum>("agreement", "most-general-primary-view-change"),
         mutant::<CommitOnWeakQuorum>("agreement", "equivocating-primary-view-change"),
-        mutant::<IgnorePreparedCerts>("agreement", "equivocating-primary-view-change"),
+        mutant::<IgnorePreparedCerts>("agreement", "most-general-primary-view-change"),
         mutant::<AcceptFirstReply>("client-accepts-committed", "byzantine-backup"),
         mutant::<UnverifiedStateTransfer>("consistency", "byzantine-backup"),
     ]

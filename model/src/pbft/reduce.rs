@@ -1,0 +1,106 @@
+//! Dead-message collection: an exact state-space reduction for the PBFT model.
+//!
+//! A message in flight to a correct replica that the replica will refuse in every future state
+//! (a vote for a view it has left, a PREPARE for a slot that already prepared, a second
+//! PRE-PREPARE for a filled slot, ...) can only ever be delivered as a no-op, which the host
+//! does not turn into a step. Such a message still distinguishes states: whether it was
+//! consumed before it became useless or is still in flight is history the replica cannot
+//! observe. Removing it maps both to one state. The futures are identical (a dead message has
+//! no effect on any actor, and losing it is the same as never delivering it), so every
+//! property holds on the reduced graph iff it holds on the full one.
+//!
+//! "Dead forever" rests on monotone facts of the replica: its view and low watermark never
+//! decrease, a slot's digest is fixed within a view, a slot's phase only advances, vote
+//! sets only grow, and what it executed only grows. Only these are used; anything else
+//! (requests, replies, messages to clients and Byzantine actors) is left in flight.
+
+use super::properties::RState;
+use super::State;
+use quorate_impl::crypto::Symbolic;
+use quorate_impl::pbft::core::SlotPhase;
+use quorate_impl::pbft::msgs::Phase;
+use quorate_impl::pbft::{CoreMsg, MsgOf, PbftMsg, Rules, Status};
+use quorate_spec::KvStore;
+
+type Msg = MsgOf<Symbolic, KvStore>;
+
+/// The state with every dead message to a correct replica removed.
+pub(super) fn drop_dead_messages<R: Rules>(state: &State<R>) -> State<R> {
+    let dead: Vec<_> = state
+        .network
+        .iter_all()
+        .filter(|env| {
+            state
+                .actor(usize::from(env.dst))
+                .as_replica()
+                .is_some_and(|replica| is_dead(replica, env.msg))
+        })
+        .map(|env| env.to_owned_msg())
+        .collect();
+    let mut next = state.clone();
+    for env in dead {
+        next.network.on_drop(env.src, env.dst, &env.msg);
+    }
+    next
+}
+
+/// Whether `replica` refuses `msg` now and in every state it can reach.
+pub fn is_dead(replica: &RState, msg: &Msg) -> bool {
+    let core = &replica.core;
+    let normal_in = |view| view == core.view && core.status == Status::Normal;
+    match msg {
+        PbftMsg::Core(CoreMsg::Vote(signed)) => {
+            let vote = signed.value();
+            if vote.view < core.view || vote.seq <= core.low() {
+                return true;
+            }
+            if !normal_in(vote.view) {
+                return false;
+            }
+            let Some(slot) = core.slots.get(&vote.seq) else {
+                return false; // an early vote: the slot may still come
+            };
+            let voter = signed.signer();
+            slot.digest != vote.digest
+                || match (&slot.phase, vote.phase) {
+                    (SlotPhase::PrePrepared { prepares, .. }, Phase::Prepare) => {
+                        prepares.iter().any(|p| p.signer() == voter)
+                    }
+                    (SlotPhase::PrePrepared { .. }, Phase::Commit) => false,
+                    (SlotPhase::Prepared { commits }, Phase::Commit) => commits.contains(&voter),
+                    (SlotPhase::Prepared { .. }, Phase::Prepare) => true,
+                    (SlotPhase::Committed, _) => true,
+                }
+        }
+        PbftMsg::Core(CoreMsg::PrePrepare(signed, _)) => {
+            let pp = signed.value();
+            pp.view < core.view
+                || pp.seq <= core.low()
+                || (normal_in(pp.view) && core.slots.contains_key(&pp.seq))
+        }
+        PbftMsg::Core(CoreMsg::ViewChange(signed)) => {
+            let target = signed.value().new_view;
+            target < core.view
+                || normal_in(target)
+                || core
+                    .view_changes
+                    .get(&target)
+                    .is_some_and(|vcs| vcs.iter().any(|v| v.signer() == signed.signer()))
+        }
+        PbftMsg::Core(CoreMsg::NewView(signed)) => {
+            let view = signed.value().view;
+            view < core.view || normal_in(view)
+        }
+        PbftMsg::Core(CoreMsg::Checkpoint(signed)) => {
+            let seq = signed.value().seq;
+            seq <= core.low()
+                || core
+                    .checkpoints
+                    .get(&seq)
+                    .is_some_and(|cps| cps.iter().any(|c| c.signer() == signed.signer()))
+        }
+        PbftMsg::State { snapshot, .. } => snapshot.seq <= replica.executed_upto(),
+        PbftMsg::Fetch { seq } => *seq < core.low(),
+        PbftMsg::Request(_) | PbftMsg::Reply(_) => false,
+    }
+}

@@ -1,0 +1,75 @@
+//! Dead-message collection (`model/src/pbft/reduce.rs`) is exact: with and without it, the
+//! same actor states are reachable (the network differs only by messages no actor will ever
+//! accept), and it does remove states.
+
+use quorate_impl::pbft::Honest;
+use quorate_model::pbft::{configs, PbftConfig};
+use stateright::Model;
+use std::collections::{BTreeSet, VecDeque};
+use std::hash::{DefaultHasher, Hash, Hasher};
+
+fn fingerprint(value: &impl Hash) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    value.hash(&mut hasher);
+    hasher.finish()
+}
+
+/// Every reachable tuple of actor states (and the history), by breadth-first search.
+fn reachable_actor_states(config: &PbftConfig) -> (usize, BTreeSet<u64>) {
+    let model = config.system::<Honest>();
+    let mut seen = BTreeSet::new();
+    let mut projections = BTreeSet::new();
+    let mut queue: VecDeque<_> = model.init_states().into();
+    let mut actions = Vec::new();
+    while let Some(state) = queue.pop_front() {
+        if !model.within_boundary(&state) || !seen.insert(fingerprint(&state)) {
+            continue;
+        }
+        let actors: Vec<_> = state.actors().cloned().collect();
+        projections.insert(fingerprint(&(actors, state.history())));
+        actions.clear();
+        model.actions(&state, &mut actions);
+        for action in actions.drain(..) {
+            if let Some(next) = model.next_state(&state, action) {
+                queue.push_back(next);
+            }
+        }
+    }
+    (seen.len(), projections)
+}
+
+fn config(name: &str) -> PbftConfig {
+    configs()
+        .into_iter()
+        .find(|(info, _)| info.name == name)
+        .unwrap()
+        .1
+}
+
+fn assert_exact(name: &str) {
+    let reduced = config(name);
+    let full = PbftConfig {
+        collect_dead_messages: false,
+        ..reduced.clone()
+    };
+    let (reduced_states, reduced_actors) = reachable_actor_states(&reduced);
+    let (full_states, full_actors) = reachable_actor_states(&full);
+    assert_eq!(
+        reduced_actors, full_actors,
+        "{name}: dead-message collection changed which actor states are reachable"
+    );
+    assert!(
+        reduced_states < full_states,
+        "{name}: {reduced_states} states with collection, {full_states} without"
+    );
+}
+
+#[test]
+fn collecting_dead_messages_keeps_every_actor_state_silent_primary() {
+    assert_exact("silent-primary");
+}
+
+#[test]
+fn collecting_dead_messages_keeps_every_actor_state_equivocating_primary() {
+    assert_exact("equivocating-primary");
+}
