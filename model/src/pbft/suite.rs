@@ -104,6 +104,20 @@ pub fn configs() -> Vec<(ConfigInfo, PbftConfig)> {
             },
         ),
         (
+            soak(
+                "most-general-primary-view-change-2-seqs",
+                "as most-general-primary-view-change, with the adversary also signing for seq 2 (a certificate above a gap, so a new view must fill seq 1)",
+                None,
+            ),
+            PbftConfig {
+                faulty: Faulty::MostGeneral(0),
+                suspecters: vec![1],
+                expect_reproposal: true,
+                adversary_max_seq: 2,
+                ..base()
+            },
+        ),
+        (
             info(
                 "silent-primary",
                 "(c) primary 0 silent; the client's retry broadcast arms the backups' view timers and forces a view change to primary 1, views <= 1 (every backup may time out)",
