@@ -73,17 +73,33 @@ impl std::error::Error for RunFailure {}
 
 type KvNode<R> = Node<R>;
 
+fn parse_all<R: Rules>(lines: &[Vec<String>]) -> Result<Vec<NodeTrace<KvNode<R>>>, RunFailure> {
+    lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| NodeTrace::<KvNode<R>>::parse(i as NodeId, l))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| RunFailure::Trace(e.to_string()))
+}
+
+/// Check 2 alone (merge and membership), for tests that show it catches a fault by itself.
+pub fn membership_only<R: Rules>(
+    actors: &[KvNode<R>],
+    lines: &[Vec<String>],
+) -> Result<(), RunFailure> {
+    let traces = parse_all::<R>(lines)?;
+    let order = merge(&traces).map_err(|e| RunFailure::Merge(e.to_string()))?;
+    check_membership(&replay_system(actors.to_vec()), &traces, &order)
+        .map(|_| ())
+        .map_err(|e| RunFailure::Membership(e.to_string()))
+}
+
 /// Runs checks 1-3 over node `i`'s trace lines `lines[i]`, recorded by `actors[i]`.
 pub fn check_run<R: Rules>(
     actors: &[KvNode<R>],
     lines: &[Vec<String>],
 ) -> Result<RunFigures, RunFailure> {
-    let traces = lines
-        .iter()
-        .enumerate()
-        .map(|(i, l)| NodeTrace::<KvNode<R>>::parse(i as NodeId, l))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| RunFailure::Trace(e.to_string()))?;
+    let traces = parse_all::<R>(lines)?;
     let mut figures = RunFigures {
         nodes: traces.len(),
         ..RunFigures::default()
