@@ -39,3 +39,29 @@ fn faulty_runs_with_crashes_and_disk_faults_pass_every_check() {
         "some run restarted a node"
     );
 }
+
+#[test]
+fn a_tampered_or_truncated_trace_is_refused_naming_the_step() {
+    let run = run_sim::<Honest>(SimConfig::calm(2), CLIENTS, OPERATIONS);
+    // A record removed from the middle of replica 1's trace.
+    let mut lines = run.lines.clone();
+    lines[1].remove(5);
+    let failure = quorate_refinement::paxos::check_run(&run.actors, &lines).unwrap_err();
+    assert!(
+        failure.to_string().contains("a record is missing"),
+        "{failure}"
+    );
+    // A recorded state digest changed: replay recomputes it and disagrees.
+    let mut lines = run.lines.clone();
+    let line = &mut lines[0][3];
+    let at = line.find("\"state_digest_after\":\"").unwrap() + 22;
+    let flipped = if &line[at..at + 1] == "0" { "1" } else { "0" };
+    line.replace_range(at..at + 1, flipped);
+    let failure = quorate_refinement::paxos::check_run(&run.actors, &lines).unwrap_err();
+    assert!(
+        failure
+            .to_string()
+            .starts_with("replay: node 0 incarnation 1 step 2: state after"),
+        "{failure}"
+    );
+}
