@@ -210,6 +210,23 @@ impl<Msg: Clone + Ord + Hash> Network<Msg> {
         }
     }
 
+    /// Whether `msg` from `src` to `dst` may be delivered now (in flight, and a flow's head on
+    /// FIFO networks), without listing every envelope (replay checks one step at a time).
+    pub fn can_deliver(&self, src: Id, dst: Id, msg: &Msg) -> bool {
+        match self {
+            Network::Unordered { bag, .. } => bag
+                .binary_search_by(|(e, _)| cmp_envelope(e, src, dst, msg))
+                .is_ok(),
+            Network::Duplicating { set, .. } => set
+                .keys()
+                .any(|e| e.src == src && e.dst == dst && *e.msg == *msg),
+            Network::Ordered(flows) => flows
+                .get(&(src, dst))
+                .and_then(|flow| flow.front())
+                .is_some_and(|head| **head == *msg),
+        }
+    }
+
     /// Envelopes that may be delivered or dropped next: every distinct envelope, or each flow's
     /// head for FIFO networks.
     pub fn deliverable(&self) -> Vec<Envelope<&Msg>> {

@@ -184,31 +184,12 @@ impl PaxosConfig {
     /// Builds the model for rules `R`.
     pub fn system<R: Rules>(&self) -> PaxosSystem<R> {
         let bounds = self.clone();
-        let mut system = System::new(self.actors::<R>(), PaxosHistory::default())
+        let system = System::new(self.actors::<R>(), PaxosHistory::default())
             .network(self.network)
             .lossy(self.lossy)
             .crashable(self.crashable.iter().copied(), self.max_down)
-            .record_msg_out(record_invocation)
-            .record_msg_in(record_return)
-            .observe(observe_refinement::<R>)
-            .within(move |state| within_bounds::<R>(&bounds, state))
-            .client_operations_undecided(client_operation_undecided::<R>)
-            .retransmission_timers(|timer| *timer == PaxosTimer::ClientRetry)
-            .declare_action_kinds(MESSAGE_KINDS, TIMER_KINDS)
-            .property(Expectation::Always, "agreement", |_, s| agreement::<R>(s))
-            .property(Expectation::Always, "validity", |m, s| validity::<R>(m, s))
-            .property(Expectation::Always, "consistency", |_, s| {
-                consistency::<R>(s)
-            })
-            .history_property(Expectation::Always, "linearizable", |history| {
-                history.linearizability.serialized_history().is_some()
-            })
-            .property(Expectation::Always, "refines-sequencer", |m, s| {
-                refines_sequencer::<R>(m, s)
-            })
-            .property(Expectation::Sometimes, "value committed", |_, s| {
-                replicas::<R>(s).any(|(_, r)| r.delivered_len() > 0)
-            });
+            .within(move |state| within_bounds::<R>(&bounds, state));
+        let mut system = with_paxos_properties(system, true);
         if !self.campaigners.is_empty() {
             system = system.property(Expectation::Sometimes, "leadership changes", |_, s| {
                 replicas::<R>(s)
@@ -224,6 +205,51 @@ impl PaxosConfig {
         }
         system
     }
+}
+
+/// The replay model (DESIGN §6): the given actors (a deployment's or a simulation's) under the
+/// network contract — unordered, non-duplicating, lossy — with every replica crashable at any
+/// time and none of the checking bounds. Linearizability is left to the offline checker
+/// (design-review §17): the stateright tester is exponential in concurrency.
+pub fn replay_system<R: Rules>(actors: Vec<Node<R>>) -> PaxosSystem<R> {
+    let replica_count = actors
+        .iter()
+        .filter(|a| matches!(a, PaxosNode::Replica(_)))
+        .count();
+    let system = System::new(actors, PaxosHistory::default())
+        .network(NetworkKind::UnorderedNonDuplicating)
+        .lossy(true)
+        .crashable(0..replica_count, replica_count);
+    with_paxos_properties(system, false)
+}
+
+/// The hooks and properties every Paxos system carries, checked or replayed; `linearizable`
+/// (the stateright tester) only where asked.
+fn with_paxos_properties<R: Rules>(system: PaxosSystem<R>, linearizable: bool) -> PaxosSystem<R> {
+    let mut system = system
+        .record_msg_out(record_invocation)
+        .record_msg_in(record_return)
+        .observe(observe_refinement::<R>)
+        .client_operations_undecided(client_operation_undecided::<R>)
+        .retransmission_timers(|timer| *timer == PaxosTimer::ClientRetry)
+        .declare_action_kinds(MESSAGE_KINDS, TIMER_KINDS)
+        .property(Expectation::Always, "agreement", |_, s| agreement::<R>(s))
+        .property(Expectation::Always, "validity", |m, s| validity::<R>(m, s))
+        .property(Expectation::Always, "consistency", |_, s| {
+            consistency::<R>(s)
+        });
+    if linearizable {
+        system = system.history_property(Expectation::Always, "linearizable", |history| {
+            history.linearizability.serialized_history().is_some()
+        });
+    }
+    system
+        .property(Expectation::Always, "refines-sequencer", |m, s| {
+            refines_sequencer::<R>(m, s)
+        })
+        .property(Expectation::Sometimes, "value committed", |_, s| {
+            replicas::<R>(s).any(|(_, r)| r.delivered_len() > 0)
+        })
 }
 
 /// Every message kind, as coverage names them (`quorate check --coverage`).

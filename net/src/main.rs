@@ -77,6 +77,9 @@ enum Command {
     Submit(cli::member::SubmitArgs),
     /// Start N replica processes on loopback, drive a workload, compare ledger heads.
     Cluster(cli::cluster::ClusterArgs),
+    /// Run SimHost fault schedules for a while, checking each run by replay, model membership
+    /// and the spec (the refinement checks); prints the first failing seed.
+    Soak(cli::soak::SoakArgs),
 }
 
 fn main() -> ExitCode {
@@ -101,6 +104,7 @@ fn main() -> ExitCode {
         Command::Node(args) => cli::member::node(&args),
         Command::Submit(args) => cli::member::submit(&args),
         Command::Cluster(args) => cli::cluster::run(&args),
+        Command::Soak(args) => cli::soak::run(&args),
     };
     match outcome {
         Ok(code) => exit_code(code),

@@ -1,6 +1,16 @@
 //! quorate-refinement: links the checked model to recorded runs (DESIGN §6).
 //!
-//! Today it holds the first link: a counterexample exported as serialised actions replays
-//! through the same `System` step by step and reproduces the violation (`tests/replay.rs`).
-//! Replay of deployed and SimHost traces, model membership and fault schedules arrive with the
-//! `net/` host loop (issue 5).
+//! A recorded run — SimHost or real QUIC — is checked three ways: every node's trace replays
+//! through the same actor code ([`replay`]); the traces merge by send ids into one causal order
+//! ([`merge`]) whose every step is an action of the replay model, with the `always` properties
+//! as monitors ([`membership`]); and the outcome matches the spec — committed ledgers against
+//! the reference execution, client histories through [`linearizability`] ([`paxos`]).
+//! The library needs only the actors and the trace lines, so `quorate soak` (in `quorate-net`)
+//! uses it; the tests drive SimHost and QUIC runs through `quorate-net`, a dev-dependency.
+
+pub mod linearizability;
+pub mod membership;
+pub mod merge;
+pub mod paxos;
+pub mod replay;
+pub mod traces;

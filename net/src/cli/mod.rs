@@ -9,6 +9,7 @@ pub mod help;
 pub mod member;
 mod output;
 pub mod replay;
+pub mod soak;
 
 use std::io;
 

@@ -202,6 +202,7 @@ pub struct Host<A: Actor, D, R> {
     rng: R,
     tracing: bool,
     loaded_digest: [u8; 32],
+    dedup_enabled: bool,
 }
 
 impl<A, D, R> Host<A, D, R>
@@ -253,6 +254,7 @@ where
             rng,
             tracing: trace.is_some(),
             loaded_digest,
+            dedup_enabled: true,
         };
         let effects = host.commit(TraceInput::Start, [0; 32], false, out)?;
         Ok((host, effects))
@@ -288,6 +290,14 @@ where
         &mut self.disk
     }
 
+    /// Fault injection only (SimHost's `RuntimeFault::DuplicateDelivery`): a runtime that
+    /// does not drop repeated send ids, to show the refinement tests catch it. No node
+    /// configuration reaches this.
+    #[doc(hidden)]
+    pub fn inject_no_dedup(&mut self) {
+        self.dedup_enabled = false;
+    }
+
     /// Digest of the Storage this incarnation loaded.
     pub fn loaded_digest(&self) -> [u8; 32] {
         self.loaded_digest
@@ -297,7 +307,8 @@ where
     /// incarnation and send sequence number) is dropped and yields `None`.
     pub fn handle(&mut self, input: Input<A>) -> Result<Option<Effects<A>>, HostError> {
         if let Input::Deliver { send_id, src, .. } = &input {
-            if send_id.src != *src || !self.dedup.first_time(*send_id) {
+            let repeat = self.dedup_enabled && !self.dedup.first_time(*send_id);
+            if send_id.src != *src || repeat {
                 tracing::warn!(
                     node = self.id,
                     ?send_id,

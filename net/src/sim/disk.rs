@@ -74,6 +74,31 @@ impl DiskImage {
         }
     }
 
+    /// Fault injection: the log loses everything after `len` bytes, as if the transactions
+    /// there were never durable (a runtime that released their sends too early, then crashed).
+    pub fn lose_tail(&mut self, len: usize) {
+        self.log.truncate(len);
+    }
+
+    /// Fault injection: the last step keeps its trace record but loses its Save, as a runtime
+    /// that wrote traces durably but released sends before the save was durable would. Returns
+    /// whether there was a save to lose.
+    pub fn lose_last_save(&mut self) -> bool {
+        let (records, end, _) = parse(&self.log);
+        let Some(Record::Step {
+            save: Some(_),
+            trace,
+        }) = records.last().cloned()
+        else {
+            return false;
+        };
+        let last = frame(records.last().expect("checked"));
+        self.log.truncate(end - last.len());
+        self.log
+            .extend_from_slice(&frame(&Record::Step { save: None, trace }));
+        true
+    }
+
     /// Bytes in the log.
     pub fn len(&self) -> usize {
         self.log.len()

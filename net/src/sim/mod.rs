@@ -50,6 +50,28 @@ pub struct SimConfig {
     pub trace: bool,
     /// A deliberately broken runtime that loses every timer, to show the liveness phase fails.
     pub drop_timers: bool,
+    /// A deliberately broken runtime (fault injection for the refinement tests; `None` in every
+    /// real use — SimHost is not reachable from a node's configuration).
+    pub runtime_fault: Option<RuntimeFault>,
+}
+
+/// Runtime bugs SimHost can inject, each at a per-mille rate, to show the refinement tests
+/// catch them (DESIGN §6.5).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RuntimeFault {
+    /// The network delivers a message twice and hosts do not drop the repeat.
+    DuplicateDelivery(u32),
+    /// A message is handed to another actor than its destination.
+    WrongActor(u32),
+    /// A replica step's sends leave before its transaction is durable, then the replica
+    /// crashes and the transaction is lost. With `trace_survives`, only the Save is lost (as
+    /// with a trace log made durable apart from the Storage); otherwise the whole transaction.
+    EarlySend {
+        /// Chance per replica step.
+        per_mille: u32,
+        /// Whether the step's trace record survives (only its Save is lost).
+        trace_survives: bool,
+    },
 }
 
 impl SimConfig {
@@ -70,6 +92,7 @@ impl SimConfig {
             max_down,
             trace: true,
             drop_timers: false,
+            runtime_fault: None,
         }
     }
 
@@ -287,7 +310,13 @@ impl<A: Observed> SimHost<A> {
             message: panic_message(payload.as_ref()),
         })?;
         match started {
-            Ok((host, effects)) => {
+            Ok((mut host, effects)) => {
+                if matches!(
+                    self.config.runtime_fault,
+                    Some(RuntimeFault::DuplicateDelivery(_))
+                ) {
+                    host.inject_no_dedup();
+                }
                 self.nodes[id as usize].host = Some(host);
                 self.after_commit(id, effects);
                 Ok(())
@@ -325,6 +354,10 @@ impl<A: Observed> SimHost<A> {
             self.crash(id);
             return;
         }
+        self.release(id, effects);
+    }
+
+    fn release(&mut self, id: NodeId, effects: Effects<A>) {
         let clock = SimClock(self.now);
         let mut outbox = Outbox(Vec::new());
         let host = self.nodes[id as usize]
@@ -337,6 +370,43 @@ impl<A: Observed> SimHost<A> {
         }
     }
 
+    /// `RuntimeFault::EarlySend`: maybe release `effects` before the step is durable, then
+    /// crash and lose it. Returns the effects back when the fault does not strike.
+    fn early_send(
+        &mut self,
+        id: NodeId,
+        effects: Effects<A>,
+        log_len: usize,
+    ) -> Option<Effects<A>> {
+        let Some(RuntimeFault::EarlySend {
+            per_mille,
+            trace_survives,
+        }) = self.config.runtime_fault
+        else {
+            return Some(effects);
+        };
+        let eligible = self.in_fault_phase()
+            && self.config.crashable.contains(&id)
+            && self.down_count() < self.config.max_down;
+        if !eligible || !self.rng.chance(per_mille) {
+            return Some(effects);
+        }
+        let image = self.nodes[id as usize].disk.image().clone();
+        if trace_survives {
+            if !image.borrow_mut().lose_last_save() {
+                return Some(effects);
+            }
+        } else if effects.sends().is_empty() {
+            return Some(effects);
+        } else {
+            image.borrow_mut().lose_tail(log_len);
+        }
+        tracing::debug!(node = id, at = ?self.now, "injected: sends released before the save was durable");
+        self.release(id, effects);
+        self.crash(id);
+        None
+    }
+
     fn cut(&self, a: NodeId, b: NodeId) -> bool {
         self.isolated.is_some_and(|i| (i == a) != (i == b))
     }
@@ -347,6 +417,21 @@ impl<A: Observed> SimHost<A> {
             self.report.dropped += 1;
             return;
         }
+        let mut dst = dst;
+        if let Some(RuntimeFault::WrongActor(per_mille)) = self.config.runtime_fault {
+            if self.rng.chance(per_mille) {
+                dst = (dst + 1) % self.nodes.len() as NodeId;
+            }
+        }
+        if let Some(RuntimeFault::DuplicateDelivery(per_mille)) = self.config.runtime_fault {
+            if self.rng.chance(per_mille) {
+                self.enqueue(src, dst, send_id, msg.clone());
+            }
+        }
+        self.enqueue(src, dst, send_id, msg);
+    }
+
+    fn enqueue(&mut self, src: NodeId, dst: NodeId, send_id: SendId, msg: A::Msg) {
         let delay = self.draw_ms(self.config.delay_ms);
         let key = self.schedule(self.now + delay, Event::Deliver);
         self.messages.insert(
@@ -375,6 +460,7 @@ impl<A: Observed> SimHost<A> {
             };
             self.nodes[id as usize].disk.image().borrow_mut().arm(fault);
         }
+        let log_len = self.nodes[id as usize].disk.image().borrow().len();
         let Some(host) = self.nodes[id as usize].host.as_mut() else {
             return Ok(());
         };
@@ -387,7 +473,11 @@ impl<A: Observed> SimHost<A> {
         // A fault armed for a step that committed nothing stays armed for nothing.
         self.nodes[id as usize].disk.image().borrow_mut().disarm();
         match result {
-            Ok(Some(effects)) => self.after_commit(id, effects),
+            Ok(Some(effects)) => {
+                if let Some(effects) = self.early_send(id, effects, log_len) {
+                    self.after_commit(id, effects);
+                }
+            }
             Ok(None) => {}
             Err(error) => {
                 tracing::debug!(node = id, %error, "node stops on a disk error");
