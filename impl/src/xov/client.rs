@@ -36,6 +36,7 @@ pub struct Client<C: Crypto> {
 
 /// A client's state.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(bound = "")]
 pub struct ClientState<C: Crypto> {
     /// Sequence number of the transaction in progress (1-based; past the workload = done).
     pub current: u64,

@@ -45,6 +45,7 @@ pub type Endorsement<C> = Signed<Endorsed, C>;
 
 /// A transaction as submitted for ordering: the proposal and its endorsements.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(bound = "")]
 pub struct XovTx<C: Crypto> {
     /// The client's signed proposal.
     pub proposal: Proposal<C>,
@@ -63,6 +64,7 @@ impl<C: Crypto> XovTx<C> {
 /// re-broadcasting the very same signed transaction produces a second entry, told apart
 /// here by `copy`, which peers never look at.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(bound = "")]
 pub struct Submission<C: Crypto> {
     /// The transaction.
     pub tx: Arc<XovTx<C>>,
@@ -72,6 +74,7 @@ pub struct Submission<C: Crypto> {
 
 /// Every XOV message.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(bound = "")]
 pub enum XovMsg<C: Crypto> {
     /// Client → endorser: simulate this.
     Propose(Proposal<C>),
@@ -125,6 +128,7 @@ pub enum XovNode<C: Crypto, R: Rules> {
 
 /// The state of an [`XovNode`].
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(bound = "")]
 pub enum XovState<C: Crypto> {
     /// A peer's state.
     Peer(PeerState<C>),

@@ -25,6 +25,7 @@ pub struct Orderer {
 
 /// The orderer's state.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(bound = "")]
 pub struct OrdererState<C: Crypto> {
     /// The abstract sequencer: submitted payloads, the total order, delivery points.
     pub sequencer: Sequencer<Submission<C>>,

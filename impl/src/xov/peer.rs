@@ -57,6 +57,7 @@ pub struct Peer<C: Crypto, R: Rules> {
 
 /// A peer's state.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(bound = "")]
 pub struct PeerState<C: Crypto> {
     /// Blocks received but not yet deliverable.
     pub learner: LearnerState<Submission<C>>,
