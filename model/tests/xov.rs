@@ -17,7 +17,7 @@ fn run(config: &str, mutant: Option<&str>) -> Report {
 }
 
 fn verdict(report: &Report, property: &str) -> Verdict {
-    report.property(property).unwrap().verdict.clone()
+    report.property(property).unwrap().verdict
 }
 
 /// Every `always` property holds in a complete search; returns the report.
@@ -170,4 +170,15 @@ fn a_policy_naming_an_unknown_organisation_is_refused_with_the_rule() {
     config.policy = quorate_spec::xov::Policy::Org(7);
     let error = config.validate().unwrap_err().to_string();
     assert!(error.contains("organisation 7"), "{error}");
+}
+
+#[test]
+fn deltas_without_the_invariant_check_also_exceed_the_supply_cap() {
+    // Two concurrent mints of 1 on supply 2 of 3: unchecked, both commit and supply reaches 4.
+    let report = run("mint-cap", Some("unchecked-deltas"));
+    assert!(
+        report.violations().contains(&"supply-cap"),
+        "violated: {:?}",
+        report.violations()
+    );
 }
