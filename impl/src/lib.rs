@@ -9,3 +9,4 @@ pub mod paxos;
 pub mod pbft;
 pub mod quorum;
 pub mod trace;
+pub mod xov;

@@ -20,6 +20,7 @@ pub mod replay;
 mod state;
 pub mod stats;
 pub mod system;
+pub mod xov;
 
 pub use network::{Envelope, Network, NetworkKind};
 pub use system::{ActionOf, System, SystemAction, SystemState, ACTOR_ASSERTION};

@@ -7,6 +7,8 @@
 //! - [`monitor`]: the safety properties (agreement, validity, consistency), each as an
 //!   incremental monitor and as a whole-state check.
 //! - [`sequencer`]: the abstract ordering service every consensus protocol must refine.
+//! - [`token`], [`xov`]: the token application with delta writes and the execute-order-validate
+//!   validation semantics (policies, versions, codes, MVCC).
 //!
 //! Invariant: this crate performs no I/O and reads no clock or randomness; every function
 //! is pure and deterministic. Its types use only `BTreeMap`, `BTreeSet` and `Vec` (never
@@ -20,7 +22,9 @@ pub mod kv;
 pub mod ledger;
 pub mod monitor;
 pub mod sequencer;
+pub mod token;
 pub mod tx;
+pub mod xov;
 
 pub use app::{
     apply_writes, execute_and_apply, Application, Execution, Key, KvState, Value, Write,

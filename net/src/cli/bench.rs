@@ -41,6 +41,16 @@ enum BenchWhat {
         #[arg(long, hide = true, value_name = "ENTRY")]
         one: Option<String>,
     },
+    /// XOV token throughput (seed 002's claim): hot account vs spread receivers, plain MVCC vs
+    /// delta writes, per block size; in-process driver through the peer's own code.
+    Xov {
+        /// Blocks per run.
+        #[arg(long, default_value_t = 20)]
+        blocks: usize,
+        /// Block sizes, comma-separated.
+        #[arg(long, value_delimiter = ',', default_value = "10,50,100,500")]
+        sizes: Vec<usize>,
+    },
 }
 
 /// One benchmark entry: a model, a host and a search.
@@ -97,12 +107,23 @@ struct Measurement {
 
 /// Runs `quorate bench`; returns the exit code.
 pub fn run(args: &BenchArgs) -> Result<i32, Failure> {
-    let BenchWhat::Checker {
-        quick,
-        suites,
-        json,
-        one,
-    } = &args.what;
+    let (quick, suites, json, one) = match &args.what {
+        BenchWhat::Xov { blocks, sizes } => {
+            if *blocks == 0 || sizes.contains(&0) {
+                return Err(Failure::Usage(format!(
+                    "bench xov: --blocks {blocks} and --sizes {sizes:?} must all be at least 1"
+                )));
+            }
+            super::bench_xov::run(*blocks, sizes);
+            return Ok(exit::OK);
+        }
+        BenchWhat::Checker {
+            quick,
+            suites,
+            json,
+            one,
+        } => (quick, suites, json, one),
+    };
     if let Some(entry) = one {
         let measurement = measure(&Entry::parse(entry)?)?;
         let line = serde_json::to_string(&measurement).expect("measurements serialise");

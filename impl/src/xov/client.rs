@@ -1,0 +1,158 @@
+//! The XOV client (card §3.2): signs a proposal, sends it to its endorsers, and once every
+//! endorser it asked has answered with the same result, broadcasts the transaction to the
+//! ordering service. Transactions run one after another; a refused or disagreeing one is
+//! abandoned (the client would re-propose after fresh state in a real system).
+//!
+//! `copies > 1` makes a Byzantine client that re-broadcasts the identical signed transaction
+//! (card D4, the replay scenario); asking fewer endorsers than the policy needs makes one
+//! that submits an insufficiently endorsed transaction. Both are configuration, not code paths
+//! that honest deployments could not reach.
+
+use super::{Endorsement, Proposal, Submission, XovMsg, XovState, XovTimer, XovTx};
+use crate::component::node_id;
+use crate::crypto::{Crypto, NodeId, Signer};
+use quorate_spec::token::{TokenApp, TokenOp};
+use quorate_spec::{Transaction, TxId};
+use serde::{Deserialize, Serialize};
+use stateright::actor::{Actor, Out};
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// A client's configuration.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Client<C: Crypto> {
+    /// Signs this client's proposals (its own id only).
+    pub signer: Signer<C>,
+    /// The endorsing peers it asks.
+    pub endorsers: Vec<NodeId>,
+    /// The ordering service.
+    pub orderer: NodeId,
+    /// Each transaction's operations, in order.
+    pub workload: Vec<Vec<TokenOp>>,
+    /// How many times each transaction is broadcast (1 = honest).
+    pub copies: u8,
+}
+
+/// A client's state.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(bound = "")]
+pub struct ClientState<C: Crypto> {
+    /// Sequence number of the transaction in progress (1-based; past the workload = done).
+    pub current: u64,
+    /// Endorsements received for it, per endorser.
+    pub endorsements: BTreeMap<NodeId, Endorsement<C>>,
+    /// Transactions broadcast.
+    pub submitted: u32,
+    /// Transactions abandoned (refused by the chaincode, or endorsers disagreed).
+    pub abandoned: u32,
+}
+
+fn client_mut<C: Crypto>(state: &mut XovState<C>) -> &mut ClientState<C> {
+    match state {
+        XovState::Client(s) => s,
+        _ => unreachable!("a client's state is a client state"),
+    }
+}
+
+impl<C: Crypto> Client<C> {
+    /// The signed proposal of transaction `seq` (1-based).
+    pub fn proposal(&self, seq: u64) -> Proposal<C> {
+        let ops = self.workload[(seq - 1) as usize].clone();
+        self.signer.sign(Transaction::new(
+            TxId::new(self.signer.id(), seq),
+            TokenApp::APP_ID,
+            ops,
+        ))
+    }
+
+    fn propose<A>(&self, seq: u64, out: &mut Out<A>)
+    where
+        A: Actor<Msg = XovMsg<C>, Timer = XovTimer>,
+    {
+        if seq as usize > self.workload.len() {
+            return;
+        }
+        let proposal = self.proposal(seq);
+        for &endorser in &self.endorsers {
+            out.send(node_id(endorser), XovMsg::Propose(proposal.clone()));
+        }
+    }
+
+    /// Starts the first transaction.
+    pub fn on_start<A>(&self, out: &mut Out<A>) -> ClientState<C>
+    where
+        A: Actor<Msg = XovMsg<C>, Timer = XovTimer>,
+    {
+        self.propose(1, out);
+        ClientState {
+            current: 1,
+            endorsements: BTreeMap::new(),
+            submitted: 0,
+            abandoned: 0,
+        }
+    }
+
+    /// Collects endorsements; submits or abandons once every endorser answered.
+    pub fn on_msg<A>(
+        &self,
+        state: &mut Cow<XovState<C>>,
+        src: NodeId,
+        msg: XovMsg<C>,
+        out: &mut Out<A>,
+    ) where
+        A: Actor<Msg = XovMsg<C>, Timer = XovTimer>,
+    {
+        let Some(current) = state.as_client().map(|s| s.current) else {
+            return;
+        };
+        let for_current = |tx: TxId| tx == TxId::new(self.signer.id(), current);
+        match msg {
+            XovMsg::Endorse(endorsement)
+                if for_current(endorsement.value().tx)
+                    && endorsement.signer() == src
+                    && self.endorsers.contains(&src) =>
+            {
+                let client = client_mut(state.to_mut());
+                client.endorsements.insert(src, endorsement);
+                if client.endorsements.len() < self.endorsers.len() {
+                    return;
+                }
+                let endorsements: Vec<Endorsement<C>> = std::mem::take(&mut client.endorsements)
+                    .into_values()
+                    .collect();
+                client.current += 1;
+                if endorsements
+                    .iter()
+                    .all(|e| e.value() == endorsements[0].value())
+                {
+                    client.submitted += 1;
+                    let tx = Arc::new(XovTx {
+                        proposal: self.proposal(current),
+                        endorsements,
+                    });
+                    for copy in 0..self.copies {
+                        out.send(
+                            node_id(self.orderer),
+                            XovMsg::Broadcast(Submission {
+                                tx: tx.clone(),
+                                copy,
+                            }),
+                        );
+                    }
+                } else {
+                    client.abandoned += 1;
+                }
+                self.propose(current + 1, out);
+            }
+            XovMsg::Refuse(tx, _) if for_current(tx) && self.endorsers.contains(&src) => {
+                let client = client_mut(state.to_mut());
+                client.endorsements.clear();
+                client.current += 1;
+                client.abandoned += 1;
+                self.propose(current + 1, out);
+            }
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,300 @@
+//! The endorsing and committing peer (card §3.2, §3.4 with the errata).
+//!
+//! Endorsing: simulate the proposal on the committed state, record each read with the version
+//! seen, and sign (transaction id, read set, write set). Reads of keys the transaction changes
+//! by a delta are advisory (card G3) and are not MVCC-checked: the commit-time invariant check
+//! replaces them.
+//!
+//! Committing: blocks arrive through the Paxos [`Learner`] (in slot order, no gaps); each
+//! transaction is validated in block order — payload and signatures, transaction id not taken
+//! by an earlier block, endorsement policy, transaction id not taken earlier in this block,
+//! MVCC, then the token invariants for delta write sets — and only valid ones are applied,
+//! with version (block, position).
+
+use super::rules::Rules;
+use super::{Endorsed, Proposal, Submission, XovMsg, XovState, XovTimer, XovTx};
+use crate::component::{node_id, CowLens};
+use crate::crypto::{Crypto, Keyring, NodeId, Signer};
+use crate::paxos::learner::Learner;
+use crate::paxos::{LearnerState, Value};
+use quorate_spec::token::TokenApp;
+use quorate_spec::xov::{
+    apply_versioned, mvcc_check, values, versioned_genesis, Code, Org, Policy, RwSet, Version,
+    VersionedState,
+};
+use quorate_spec::{Application, Key, KvState, TxId, Write};
+use serde::{Deserialize, Serialize};
+use stateright::actor::{Actor, Out};
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet};
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+/// A committed block: each transaction with its validation code.
+pub type CommittedBlock<C> = Vec<(Submission<C>, Code)>;
+
+/// A peer's configuration.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Peer<C: Crypto, R: Rules> {
+    /// This peer.
+    pub id: NodeId,
+    /// Signs this peer's endorsements.
+    pub signer: Signer<C>,
+    /// Every node's public key.
+    pub keyring: Arc<Keyring<C>>,
+    /// The organisation of every endorsing peer (the MSP, static in the model).
+    pub orgs: BTreeMap<NodeId, Org>,
+    /// The chaincode's endorsement policy.
+    pub policy: Policy,
+    /// The chaincode.
+    pub app: TokenApp,
+    /// The genesis token state (block 0).
+    pub genesis: Arc<KvState>,
+    /// Delivers ordered blocks without gaps.
+    pub learner: Learner<crate::paxos::Honest>,
+    _rules: PhantomData<fn() -> R>,
+}
+
+/// A peer's state.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(bound = "")]
+pub struct PeerState<C: Crypto> {
+    /// Blocks received but not yet deliverable.
+    pub learner: LearnerState<Submission<C>>,
+    /// The versioned world state after the committed blocks.
+    pub world: Arc<VersionedState>,
+    /// The committed blocks with every transaction's code.
+    pub ledger: Arc<Vec<CommittedBlock<C>>>,
+    /// Every transaction id ordered so far, valid or not (errata 1).
+    pub txids: Arc<BTreeSet<TxId>>,
+}
+
+fn peer_of<C: Crypto>(state: &XovState<C>) -> &PeerState<C> {
+    match state {
+        XovState::Peer(s) => s,
+        _ => unreachable!("a peer's state is a peer state"),
+    }
+}
+
+fn peer_mut<C: Crypto>(state: &mut XovState<C>) -> &mut PeerState<C> {
+    match state {
+        XovState::Peer(s) => s,
+        _ => unreachable!("a peer's state is a peer state"),
+    }
+}
+
+impl<C: Crypto, R: Rules> Peer<C, R> {
+    /// A peer; `peers` are every committing peer (the learner's catch-up partners).
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        signer: Signer<C>,
+        keyring: Arc<Keyring<C>>,
+        orgs: BTreeMap<NodeId, Org>,
+        policy: Policy,
+        app: TokenApp,
+        genesis: Arc<KvState>,
+        peers: Vec<NodeId>,
+    ) -> Self {
+        let id = signer.id();
+        Peer {
+            id,
+            signer,
+            keyring,
+            orgs,
+            policy,
+            app,
+            genesis,
+            // Deliveries are never lost in the model, so a gap is only a reordering: never ask.
+            learner: Learner::new(id, peers, u64::MAX / 2),
+            _rules: PhantomData,
+        }
+    }
+
+    /// The initial state: genesis as block 0.
+    pub fn init(&self) -> PeerState<C> {
+        PeerState {
+            learner: self.learner.init(0),
+            world: Arc::new(versioned_genesis(&self.genesis)),
+            ledger: Arc::new(Vec::new()),
+            txids: Arc::new(BTreeSet::new()),
+        }
+    }
+
+    /// Simulates `proposal` on `world`: the signed read-write set, or the chaincode's refusal.
+    pub fn endorse(
+        &self,
+        world: &VersionedState,
+        proposal: &Proposal<C>,
+    ) -> Result<Endorsed, quorate_spec::token::TokenError> {
+        let tx = proposal.value();
+        let execution = self.app.execute(&values(world), tx);
+        execution.output?;
+        let reads = execution
+            .reads
+            .iter()
+            .filter(|key| !matches!(execution.writes.get(key), Some(Write::Delta(_))))
+            .map(|key| (*key, world.get(key).map(|(_, version)| *version)))
+            .collect();
+        Ok(Endorsed {
+            tx: tx.id,
+            rwset: RwSet {
+                reads,
+                writes: execution.writes,
+            },
+        })
+    }
+
+    /// Checks signatures and endorsement agreement: the common read-write set and the
+    /// organisations that endorsed it, or the code that rejects the transaction.
+    fn endorsed_result<'t>(&self, tx: &'t XovTx<C>) -> Result<(&'t RwSet, BTreeSet<Org>), Code> {
+        let proposal = &tx.proposal;
+        let signed_by_client = proposal.verify(&self.keyring)
+            && proposal.signer() == proposal.value().id.client
+            && self.app.well_formed(proposal.value());
+        let endorsements_sound = tx.endorsements.iter().all(|e| {
+            e.verify(&self.keyring)
+                && self.orgs.contains_key(&e.signer())
+                && e.value().tx == tx.id()
+        });
+        let Some(first) = tx.endorsements.first() else {
+            return Err(Code::EndorsementPolicyFailure);
+        };
+        if !signed_by_client || !endorsements_sound {
+            return Err(Code::BadPayload);
+        }
+        if tx.endorsements.iter().any(|e| e.value() != first.value()) {
+            return Err(Code::EndorsementPolicyFailure); // endorsers disagree on the result
+        }
+        let orgs = tx
+            .endorsements
+            .iter()
+            .map(|e| self.orgs[&e.signer()])
+            .collect();
+        Ok((&first.value().rwset, orgs))
+    }
+
+    /// Validates and applies one block in order; returns each transaction's code. `world` is
+    /// the overlay: valid transactions are applied as they pass, so later ones of the same
+    /// block are checked against the state they leave.
+    pub fn validate_block(
+        &self,
+        world: &mut VersionedState,
+        txids: &mut BTreeSet<TxId>,
+        block: u64,
+        txs: &[Arc<XovTx<C>>],
+    ) -> Vec<Code> {
+        let mut reserved_in_block = BTreeSet::new();
+        let mut written_in_block: BTreeSet<Key> = BTreeSet::new();
+        let mut codes = Vec::with_capacity(txs.len());
+        for (position, tx) in txs.iter().enumerate() {
+            let verdict =
+                self.validate_one(world, txids, &mut reserved_in_block, &written_in_block, tx);
+            let version = Version {
+                block,
+                tx: position as u32,
+            };
+            match verdict {
+                Ok(rwset) => {
+                    apply_versioned(world, &rwset.writes, version);
+                    written_in_block.extend(rwset.writes.keys().copied());
+                    codes.push(Code::Valid);
+                }
+                Err((code, rwset)) => {
+                    if let (false, Some(rwset)) = (R::SKIP_INVALID, rwset) {
+                        apply_versioned(world, &rwset.writes, version);
+                    }
+                    codes.push(code);
+                }
+            }
+        }
+        // Errata 1: every id ever ordered is taken, whatever its code.
+        txids.extend(txs.iter().map(|tx| tx.id()));
+        codes
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn validate_one<'t>(
+        &self,
+        world: &VersionedState,
+        txids: &BTreeSet<TxId>,
+        reserved_in_block: &mut BTreeSet<TxId>,
+        written_in_block: &BTreeSet<Key>,
+        tx: &'t XovTx<C>,
+    ) -> Result<&'t RwSet, (Code, Option<&'t RwSet>)> {
+        let (rwset, orgs) = self.endorsed_result(tx).map_err(|code| (code, None))?;
+        let fail = |code| Err((code, Some(rwset)));
+        if R::UNIQUE_TXID && txids.contains(&tx.id()) {
+            return fail(Code::DuplicateTxid);
+        }
+        if R::CHECK_POLICY && !self.policy.satisfied_by(&orgs) {
+            return fail(Code::EndorsementPolicyFailure);
+        }
+        // Errata 1: only a copy that passed endorsement reserves the id within the block.
+        if !reserved_in_block.insert(tx.id()) && R::UNIQUE_TXID {
+            return fail(Code::DuplicateTxid);
+        }
+        if R::CHECK_MVCC {
+            if let Err(code) = mvcc_check(world, written_in_block, &rwset.reads) {
+                return fail(code);
+            }
+        }
+        if R::CHECK_DELTA_INVARIANTS && rwset.has_delta() {
+            if let Err(error) = self.app.check_invariants(&values(world), &rwset.writes) {
+                return fail(Code::from(error));
+            }
+        }
+        Ok(rwset)
+    }
+
+    /// Handles a proposal (endorse) or a block delivery (learn, then commit in order).
+    pub fn on_msg<A>(
+        &self,
+        state: &mut Cow<XovState<C>>,
+        src: NodeId,
+        msg: XovMsg<C>,
+        out: &mut Out<A>,
+    ) where
+        A: Actor<Msg = XovMsg<C>, Timer = XovTimer>,
+    {
+        match msg {
+            XovMsg::Propose(proposal) => {
+                let id = proposal.value().id;
+                if !proposal.verify(&self.keyring)
+                    || proposal.signer() != id.client
+                    || src != id.client
+                {
+                    return;
+                }
+                let reply = match self.endorse(&peer_of(state).world, &proposal) {
+                    Ok(endorsed) => XovMsg::Endorse(self.signer.sign(endorsed)),
+                    Err(error) => XovMsg::Refuse(id, error),
+                };
+                out.send(node_id(src), reply);
+            }
+            XovMsg::Deliver { block, txs } => {
+                let deliverable = {
+                    let mut lens: CowLens<'_, '_, XovState<C>, LearnerState<Submission<C>>> =
+                        CowLens::new(state, |s| &peer_of(s).learner, |s| &mut peer_mut(s).learner);
+                    self.learner
+                        .learn::<_, _, ()>(&mut lens, block, Value::Batch(txs), out)
+                };
+                for (slot, value) in deliverable {
+                    let Value::Batch(txs) = value else { continue };
+                    self.commit(peer_mut(state.to_mut()), slot, txs);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn commit(&self, peer: &mut PeerState<C>, block: u64, txs: Vec<Submission<C>>) {
+        let plain: Vec<Arc<XovTx<C>>> = txs.iter().map(|s| s.tx.clone()).collect();
+        let codes = self.validate_block(
+            Arc::make_mut(&mut peer.world),
+            Arc::make_mut(&mut peer.txids),
+            block,
+            &plain,
+        );
+        Arc::make_mut(&mut peer.ledger).push(txs.into_iter().zip(codes).collect());
+    }
+}

@@ -1,0 +1,184 @@
+//! The XOV suite: honest validation passes every configuration with pinned state counts, the
+//! checker finds each mutant's and the seed-literal replay variant's counterexample on the
+//! property it names, and the hot-account contrast between plain MVCC and delta writes shows.
+
+use quorate_model::check::{CheckOptions, Report, SearchMode, Verdict};
+use quorate_model::registry;
+
+fn run(config: &str, mutant: Option<&str>) -> Report {
+    let protocol = registry::protocol("xov").unwrap();
+    let options = CheckOptions {
+        mode: SearchMode::Bfs,
+        threads: 1,
+        stop_at_first_violation: mutant.is_some(),
+        ..CheckOptions::default()
+    };
+    (protocol.check)(config, mutant, &options).unwrap()
+}
+
+fn verdict(report: &Report, property: &str) -> Verdict {
+    report.property(property).unwrap().verdict
+}
+
+/// Every `always` property holds in a complete search; returns the report.
+fn assert_verified(config: &str, expected_unique: usize) -> Report {
+    let report = run(config, None);
+    assert!(report.complete, "{config} must exhaust");
+    for property in &report.properties {
+        assert!(
+            matches!(property.verdict, Verdict::Holds | Verdict::Reached),
+            "{config}: {} is {:?}",
+            property.name,
+            property.verdict
+        );
+    }
+    assert_eq!(
+        verdict(&report, "block committed"),
+        Verdict::Reached,
+        "{config} must commit something"
+    );
+    assert_eq!(
+        report.states_unique, expected_unique,
+        "{config}: the state space changed"
+    );
+    report
+}
+
+#[test]
+fn delta_writes_commit_two_updates_of_the_hot_account_in_one_block() {
+    let report = assert_verified("hot-delta", HOT_DELTA);
+    assert_eq!(
+        verdict(&report, "two valid txs in one block"),
+        Verdict::Reached
+    );
+}
+
+#[test]
+fn plain_mvcc_never_commits_two_updates_of_the_hot_account_in_one_block() {
+    // Card T6 in plain mode, as an expected failure: at most one update per block.
+    let report = assert_verified("hot-plain", HOT_PLAIN);
+    assert_eq!(verdict(&report, "one valid tx per block"), Verdict::Holds);
+    assert_eq!(
+        verdict(&report, "some tx MVCC_READ_CONFLICT"),
+        Verdict::Reached
+    );
+}
+
+#[test]
+fn honest_xov_passes_double_spend_with_delta_writes() {
+    assert_verified("double-spend-delta", DOUBLE_SPEND_DELTA);
+}
+
+#[test]
+fn honest_xov_passes_double_spend_with_plain_mvcc() {
+    assert_verified("double-spend-plain", DOUBLE_SPEND_PLAIN);
+}
+
+#[test]
+fn honest_xov_passes_concurrent_mints_under_the_cap() {
+    assert_verified("mint-cap", MINT_CAP);
+}
+
+#[test]
+fn honest_xov_marks_replays_duplicate() {
+    assert_verified("replay", REPLAY);
+}
+
+#[test]
+fn honest_xov_refuses_an_insufficiently_endorsed_transaction() {
+    assert_verified("bad-policy", BAD_POLICY);
+}
+
+const HOT_DELTA: usize = 227;
+const HOT_PLAIN: usize = 291;
+const DOUBLE_SPEND_DELTA: usize = 279;
+const DOUBLE_SPEND_PLAIN: usize = 279;
+const MINT_CAP: usize = 5_284;
+const REPLAY: usize = 20_021;
+const BAD_POLICY: usize = 143;
+
+/// The mutant's counterexample is found, on the property the registry names, with a path.
+fn assert_mutant_caught(mutant: &str) {
+    let protocol = registry::protocol("xov").unwrap();
+    let info = protocol.mutant(mutant).unwrap();
+    let report = run(info.config, Some(mutant));
+    let violated = report.violations();
+    assert!(
+        violated.contains(&info.breaks),
+        "{mutant} must break {} on {}; violated: {violated:?}",
+        info.breaks,
+        info.config
+    );
+    let trace = report
+        .property(info.breaks)
+        .unwrap()
+        .trace
+        .as_ref()
+        .expect("a violation comes with its path");
+    assert!(!trace.is_empty());
+    assert_eq!(report.exit_code(), quorate_model::check::exit::VIOLATION);
+}
+
+#[test]
+fn skipping_the_mvcc_check_breaks_serial_equivalence() {
+    assert_mutant_caught("skip-mvcc");
+}
+
+#[test]
+fn applying_invalid_transactions_breaks_serial_equivalence() {
+    assert_mutant_caught("apply-invalid");
+}
+
+#[test]
+fn deltas_without_the_invariant_check_make_a_balance_negative() {
+    assert_mutant_caught("unchecked-deltas");
+}
+
+#[test]
+fn ignoring_the_endorsement_policy_is_caught() {
+    assert_mutant_caught("ignore-policy");
+}
+
+#[test]
+fn seed_literal_validation_commits_a_replayed_mint_or_transfer_twice() {
+    assert_mutant_caught("seed-literal");
+}
+
+#[test]
+fn every_mutant_has_a_test() {
+    let names: Vec<&str> = registry::protocol("xov")
+        .unwrap()
+        .mutants
+        .iter()
+        .map(|m| m.name)
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "skip-mvcc",
+            "apply-invalid",
+            "unchecked-deltas",
+            "ignore-policy",
+            "seed-literal"
+        ]
+    );
+}
+
+#[test]
+fn a_policy_naming_an_unknown_organisation_is_refused_with_the_rule() {
+    let (_, mut config) = quorate_model::xov::configs().into_iter().next().unwrap();
+    config.policy = quorate_spec::xov::Policy::Org(7);
+    let error = config.validate().unwrap_err().to_string();
+    assert!(error.contains("organisation 7"), "{error}");
+}
+
+#[test]
+fn deltas_without_the_invariant_check_also_exceed_the_supply_cap() {
+    // Two concurrent mints of 1 on supply 2 of 3: unchecked, both commit and supply reaches 4.
+    let report = run("mint-cap", Some("unchecked-deltas"));
+    assert!(
+        report.violations().contains(&"supply-cap"),
+        "violated: {:?}",
+        report.violations()
+    );
+}
