@@ -8,4 +8,5 @@ pub mod crypto;
 pub mod paxos;
 pub mod pbft;
 pub mod quorum;
+pub mod symmetry;
 pub mod trace;

@@ -3,6 +3,7 @@
 //! network), the properties and the mutants.
 
 mod properties;
+pub mod symmetry;
 
 pub use properties::PbftHistory;
 
@@ -263,6 +264,7 @@ impl PbftConfig {
         let bounds = self.clone();
         let track_views = self.expect_reproposal;
         let mut system = System::new(actors, PbftHistory::default())
+            .symmetric(symmetry::interchangeable(self))
             .network(self.network)
             .lossy(self.lossy)
             .init_network(init)
