@@ -33,6 +33,8 @@ pub const MAX_SYMMETRIC_IDS: usize = 4;
 /// A renaming function of one state type (monomorphised where the `Rename` bounds hold).
 type RenameState<A, H> = fn(&SystemState<A, H>, &Permutation) -> SystemState<A, H>;
 type RenameAction<A> = fn(&ActionOf<A>, &Permutation) -> ActionOf<A>;
+/// A path as the checker returns it: each state with the action taken from it (none at the end).
+pub type PathSteps<A, H> = Vec<(SystemState<A, H>, Option<ActionOf<A>>)>;
 
 /// A system's declared symmetry and whether the search uses it.
 pub(crate) struct Symmetry<A: Actor, H> {
@@ -235,10 +237,7 @@ where
     /// plain model from the real initial state, renaming each action back by the permutation
     /// that relates the plain state to the canonical one (the permutations compose along the
     /// path). Without active symmetry the path is returned as is.
-    pub fn original_path(
-        &self,
-        steps: Vec<(SystemState<A, H>, Option<ActionOf<A>>)>,
-    ) -> Result<Vec<(SystemState<A, H>, Option<ActionOf<A>>)>, String> {
+    pub fn original_path(&self, steps: PathSteps<A, H>) -> Result<PathSteps<A, H>, String> {
         let Some(symmetry) = self.symmetry.as_ref().filter(|s| s.enabled) else {
             return Ok(steps);
         };

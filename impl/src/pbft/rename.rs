@@ -139,7 +139,7 @@ impl<Op: Rename + Clone, Out: Rename> Rename for PbftMsg<Symbolic, Op, Out> {
 
 impl Rename for PbftTimer {
     fn rename(&self, _: &Permutation) -> Self {
-        self.clone()
+        *self
     }
 }
 
