@@ -8,5 +8,6 @@ pub mod crypto;
 pub mod paxos;
 pub mod pbft;
 pub mod quorum;
+pub mod symmetry;
 pub mod trace;
 pub mod xov;

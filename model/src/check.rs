@@ -55,6 +55,8 @@ pub struct CheckOptions {
     pub coverage: bool,
     /// Instead of searching, replay these serialised actions (`quorate replay`).
     pub replay: Option<Arc<Vec<serde_json::Value>>>,
+    /// Search the quotient by the configuration's interchangeable actors (`--symmetry`).
+    pub symmetry: bool,
 }
 
 impl Default for CheckOptions {
@@ -69,12 +71,21 @@ impl Default for CheckOptions {
             deadlock: true,
             coverage: false,
             replay: None,
+            symmetry: false,
         }
     }
 }
 
 /// A model the front end can describe to a person.
 pub trait Describe: Model {
+    /// A path found by a search rewritten in the configuration's own actor ids (a search with
+    /// symmetry finds paths of canonical states).
+    fn in_original_ids(
+        &self,
+        steps: Vec<(Self::State, Option<Self::Action>)>,
+    ) -> Vec<(Self::State, Option<Self::Action>)> {
+        steps
+    }
     /// One line for an action, naming actors and message contents.
     fn describe_action(&self, state: &Self::State, action: &Self::Action) -> String;
     /// What changed between two states, one line per changed part (may be empty).
@@ -162,6 +173,19 @@ pub struct Report {
     /// The replay's outcome, for `quorate replay` (no search ran).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replay: Option<ReplayOutcome>,
+    /// The symmetry the search used, when `--symmetry` was asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub symmetry: Option<SymmetryReport>,
+}
+
+/// The symmetry of a `--symmetry` run.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SymmetryReport {
+    /// Actor indices treated as interchangeable (empty: the configuration declares none, so
+    /// the search was plain).
+    pub interchangeable: Vec<usize>,
+    /// Permutations tried per state (the size of the symmetry group).
+    pub permutations: usize,
 }
 
 /// Exit codes of `quorate check` (DESIGN §5).
@@ -245,6 +269,17 @@ impl Report {
             self.seconds,
             self.unique_per_second
         )?;
+        if let Some(symmetry) = &self.symmetry {
+            if symmetry.interchangeable.is_empty() {
+                writeln!(out, "symmetry: asked for, but this configuration declares no interchangeable actors (plain search)")?;
+            } else {
+                writeln!(
+                    out,
+                    "symmetry: actors {:?} interchangeable ({} permutations); counts are of the quotient, traces in original ids",
+                    symmetry.interchangeable, symmetry.permutations
+                )?;
+            }
+        }
         let stats = &self.statistics;
         write!(
             out,
@@ -342,6 +377,8 @@ where
         enabled_only: matches!(options.mode, SearchMode::Simulate { .. }),
         coverage: options.coverage,
         deadlock: options.deadlock,
+        // A replay follows the trace's own (original) ids on the plain model.
+        symmetry: options.symmetry && options.replay.is_none(),
     };
     model.instrument(&setup);
     let property_list: Vec<(String, Expectation)> = model
@@ -445,6 +482,16 @@ where
         statistics,
         coverage: model.coverage_report(),
         replay: None,
+        symmetry: options
+            .symmetry
+            .then(|| symmetry_report(model.symmetry_ids())),
+    }
+}
+
+fn symmetry_report(ids: Vec<usize>) -> SymmetryReport {
+    SymmetryReport {
+        permutations: (1..=ids.len()).product(),
+        interchangeable: ids,
     }
 }
 
@@ -481,6 +528,7 @@ fn empty_report(
         statistics: Statistics::default(),
         coverage: None,
         replay: None,
+        symmetry: None,
     }
 }
 
@@ -491,7 +539,7 @@ where
     M::State: Clone,
     M::Action: Clone + Serialize,
 {
-    let steps = path.clone().into_vec();
+    let steps = model.in_original_ids(path.clone().into_vec());
     let mut trace = Vec::new();
     for (index, pair) in steps.windows(2).enumerate() {
         let (prev, action) = &pair[0];

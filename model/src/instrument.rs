@@ -73,6 +73,8 @@ pub struct Setup {
     /// Check the `deadlock-free` property (where the model says what an undecided client
     /// operation is).
     pub deadlock: bool,
+    /// Search the quotient by the declared interchangeable actors.
+    pub symmetry: bool,
 }
 
 /// The instrumentation state of one `System`.
@@ -194,6 +196,8 @@ pub trait Instrument: Model {
     fn coverage_report(&self) -> Option<CoverageReport>;
     /// Replays serialised actions from the initial state.
     fn replay(&self, steps: &[serde_json::Value]) -> ReplayOutcome;
+    /// The interchangeable actors the search uses (empty: no symmetry).
+    fn symmetry_ids(&self) -> Vec<usize>;
 }
 
 impl<A, H> Instrument for System<A, H>
@@ -212,6 +216,13 @@ where
         instruments.enabled_only = setup.enabled_only;
         instruments.coverage = setup.coverage.then(|| Coverage::new(declared));
         instruments.deadlock.enabled = setup.deadlock;
+        self.set_symmetry(setup.symmetry);
+    }
+
+    fn symmetry_ids(&self) -> Vec<usize> {
+        self.active_symmetry()
+            .map(<[usize]>::to_vec)
+            .unwrap_or_default()
     }
 
     fn coverage_report(&self) -> Option<CoverageReport> {

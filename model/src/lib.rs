@@ -19,6 +19,7 @@ pub mod registry;
 pub mod replay;
 mod state;
 pub mod stats;
+pub mod symmetry;
 pub mod system;
 pub mod xov;
 

@@ -9,6 +9,7 @@
 //! requests, certificates and batches).
 
 use crate::state::stable_hash;
+use quorate_impl::symmetry::{Permutation, Rename};
 use serde::{Deserialize, Serialize};
 use stateright::actor::Id;
 use std::cmp::Ordering;
@@ -148,6 +149,50 @@ impl<Msg: Clone + Ord + Hash> Network<Msg> {
                 .entry((env.src, env.dst))
                 .or_default()
                 .push_back(Arc::new(env.msg)),
+        }
+    }
+
+    /// The same messages in flight with every actor id renamed by `perm` (hashes recomputed;
+    /// ordered flows keep their order).
+    pub fn rename(&self, perm: &Permutation) -> Self
+    where
+        Msg: Rename,
+    {
+        let renamed = |env: &Envelope<Arc<Msg>>| Envelope {
+            src: env.src.rename(perm),
+            dst: env.dst.rename(perm),
+            msg: (*env.msg).rename(perm),
+        };
+        match self {
+            Network::Unordered { bag, .. } => {
+                let mut network = Network::new(self.kind());
+                for (env, copies) in bag {
+                    let env = renamed(env);
+                    for _ in 0..*copies {
+                        network.send(env.clone());
+                    }
+                }
+                network
+            }
+            Network::Duplicating { set, last, .. } => {
+                let mut network = Network::new(self.kind());
+                for env in set.keys() {
+                    network.send(renamed(env));
+                }
+                if let Network::Duplicating { last: new_last, .. } = &mut network {
+                    *new_last = last.as_ref().map(|env| shared(renamed(env)));
+                }
+                network
+            }
+            Network::Ordered(flows) => Network::Ordered(
+                flows
+                    .iter()
+                    .map(|((src, dst), queue)| {
+                        let queue = queue.iter().map(|msg| msg.rename(perm)).collect();
+                        ((src.rename(perm), dst.rename(perm)), queue)
+                    })
+                    .collect(),
+            ),
         }
     }
 

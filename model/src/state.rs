@@ -168,6 +168,11 @@ impl<A: Actor, H> SystemState<A, H> {
         self.history_verdicts = verdicts;
     }
 
+    /// Every cached history verdict, one bit per history property.
+    pub(crate) fn history_verdict_bits(&self) -> u32 {
+        self.history_verdicts
+    }
+
     /// The cached verdict of the system's `index`-th history property.
     pub(crate) fn history_verdict(&self, index: usize) -> bool {
         self.history_verdicts & (1 << index) != 0

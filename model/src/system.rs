@@ -5,7 +5,7 @@
 //! not a step (the message stays in flight) — so state counts match `ActorModel` exactly
 //! (`tests/differential.rs`). It adds what `ActorModel` lacks: a crashable flag per actor with a
 //! fault budget, an observation hook over (prev, action, next), actor panics reported as an
-//! `actor-assertion` violation with their path, serde actions, a canonicalisation hook, and
+//! `actor-assertion` violation with their path, serde actions, symmetry reduction as a quotient (`symmetry.rs`), and
 //! cached per-actor hashes.
 
 use crate::guard::guarded;
@@ -127,7 +127,8 @@ pub struct System<A: Actor, H: Clone = ()> {
     record_msg_in: Option<MsgRecorder<A, H>>,
     observers: Vec<Observer<A, H>>,
     boundary: Option<Boundary<A, H>>,
-    canonicalize: Option<fn(&SystemState<A, H>) -> SystemState<A, H>>,
+    reduce: Option<fn(&SystemState<A, H>) -> SystemState<A, H>>,
+    pub(crate) symmetry: Option<crate::symmetry::Symmetry<A, H>>,
     properties: Vec<(Expectation, &'static str, PropertyFn<A, H>)>,
     history_properties: Vec<fn(&H) -> bool>,
     /// Checker instrumentation: statistics, coverage, deadlock rules (`instrument.rs`).
@@ -157,11 +158,20 @@ where
             record_msg_in: None,
             observers: Vec::new(),
             boundary: None,
-            canonicalize: None,
+            reduce: None,
+            symmetry: None,
             properties: Vec::new(),
             history_properties: Vec::new(),
             instruments: crate::instrument::Instruments::default(),
         }
+    }
+
+    /// Maps every state to a smaller one with the same future (an exact reduction, such as
+    /// dropping messages every receiver will refuse). It is part of the step relation, so it
+    /// applies before symmetry and on the plain model that original-id paths are rebuilt on.
+    pub fn reduce(mut self, reduction: fn(&SystemState<A, H>) -> SystemState<A, H>) -> Self {
+        self.reduce = Some(reduction);
+        self
     }
 
     /// Chooses the network discipline.
@@ -246,12 +256,6 @@ where
         boundary: impl Fn(&SystemState<A, H>) -> bool + Send + Sync + 'static,
     ) -> Self {
         self.boundary = Some(Arc::new(boundary));
-        self
-    }
-
-    /// Maps every state to a canonical representative (symmetry reduction as a quotient).
-    pub fn canonicalize(mut self, canonical: fn(&SystemState<A, H>) -> SystemState<A, H>) -> Self {
-        self.canonicalize = Some(canonical);
         self
     }
 
@@ -362,10 +366,7 @@ where
         if !self.history_properties.is_empty() && !next.same_history(prev) {
             self.refresh_history_verdicts(&mut next);
         }
-        match self.canonicalize {
-            Some(canonical) => canonical(&next),
-            None => next,
-        }
+        next
     }
 
     fn step(&self, prev: &SystemState<A, H>, action: &ActionOf<A>) -> Option<SystemState<A, H>> {
@@ -501,36 +502,7 @@ where
     type Action = ActionOf<A>;
 
     fn init_states(&self) -> Vec<Self::State> {
-        let count = self.actors.len();
-        let mut network = Network::new(self.network_kind);
-        for env in &self.init_network {
-            network.send(env.clone());
-        }
-        let mut slots = Vec::with_capacity(count);
-        let mut starts = Vec::with_capacity(count);
-        for (index, actor) in self.actors.iter().enumerate() {
-            let id = Id::from(index);
-            let mut out = Out::new();
-            match guarded(|| actor.on_start(id, &None, &mut out)) {
-                Ok(state) => {
-                    slots.push(Slot::new(state));
-                    starts.push((id, out));
-                }
-                Err(panic) => {
-                    panic!("actor {index} panicked in on_start at initialisation: {panic}")
-                }
-            }
-        }
-        let mut init = SystemState::new(slots, network, self.init_history.clone());
-        for (id, out) in starts {
-            self.apply_commands(id, out, &mut init);
-        }
-        self.refresh_history_verdicts(&mut init);
-        let init = match self.canonicalize {
-            Some(canonical) => canonical(&init),
-            None => init,
-        };
-        vec![init]
+        vec![self.canonical(self.plain_init())]
     }
 
     fn actions(&self, state: &Self::State, actions: &mut Vec<Self::Action>) {
@@ -636,15 +608,61 @@ where
         }
     }
 
-    /// The successor of `state` under `action` (None: not a step), without the
-    /// instrumentation hooks (`Model::next_state` adds them).
-    pub(crate) fn successor(
+    /// The initial state in the configuration's own ids (before any canonicalisation).
+    pub(crate) fn plain_init(&self) -> SystemState<A, H> {
+        let count = self.actors.len();
+        let mut network = Network::new(self.network_kind);
+        for env in &self.init_network {
+            network.send(env.clone());
+        }
+        let mut slots = Vec::with_capacity(count);
+        let mut starts = Vec::with_capacity(count);
+        for (index, actor) in self.actors.iter().enumerate() {
+            let id = Id::from(index);
+            let mut out = Out::new();
+            match guarded(|| actor.on_start(id, &None, &mut out)) {
+                Ok(state) => {
+                    slots.push(Slot::new(state));
+                    starts.push((id, out));
+                }
+                Err(panic) => {
+                    panic!("actor {index} panicked in on_start at initialisation: {panic}")
+                }
+            }
+        }
+        let mut init = SystemState::new(slots, network, self.init_history.clone());
+        for (id, out) in starts {
+            self.apply_commands(id, out, &mut init);
+        }
+        self.refresh_history_verdicts(&mut init);
+        match self.reduce {
+            Some(reduction) => reduction(&init),
+            None => init,
+        }
+    }
+
+    /// The successor of `state` under `action` (None: not a step), without canonicalising.
+    pub(crate) fn plain_successor(
         &self,
         state: &SystemState<A, H>,
         action: &ActionOf<A>,
     ) -> Option<SystemState<A, H>> {
         let next = self.step(state, action)?;
-        Some(self.finish(state, action, next))
+        let next = self.finish(state, action, next);
+        Some(match self.reduce {
+            Some(reduction) => reduction(&next),
+            None => next,
+        })
+    }
+
+    /// The successor of `state` under `action` (None: not a step), canonical when symmetry is
+    /// on, without the instrumentation hooks (`Model::next_state` adds them).
+    pub(crate) fn successor(
+        &self,
+        state: &SystemState<A, H>,
+        action: &ActionOf<A>,
+    ) -> Option<SystemState<A, H>> {
+        Some(self.canonical(self.plain_successor(state, action)?))
     }
 }
 
@@ -675,6 +693,15 @@ where
     A::Timer: Ord,
     H: Clone + Debug + Hash + PartialEq,
 {
+    fn in_original_ids(
+        &self,
+        steps: Vec<(Self::State, Option<Self::Action>)>,
+    ) -> Vec<(Self::State, Option<Self::Action>)> {
+        // Without a way back (the commutation test rules this out for enabled configurations)
+        // the canonical path is still a valid path of the quotient: report it as it is.
+        self.original_path(steps.clone()).unwrap_or(steps)
+    }
+
     fn describe_action(&self, _state: &Self::State, action: &Self::Action) -> String {
         match action {
             SystemAction::Deliver { src, dst, msg } => {

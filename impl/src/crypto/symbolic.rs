@@ -58,6 +58,27 @@ impl Crypto for Symbolic {
     }
 }
 
+/// A symbolic signature is `()`, so renaming a signed value re-attributes it exactly as if the
+/// renamed signer had signed the renamed value (an ed25519 signature could not be renamed).
+impl<T: crate::symmetry::Rename> crate::symmetry::Rename for super::Signed<T, Symbolic> {
+    fn rename(&self, perm: &crate::symmetry::Permutation) -> Self {
+        super::Signed {
+            value: self.value.rename(perm),
+            signer: perm.apply(self.signer),
+            sig: (),
+        }
+    }
+}
+
+/// A digest is an encoding and cannot be renamed: symmetry is sound only where digested values
+/// (batches of client requests, application state) hold no interchangeable id. The model's
+/// commutation test is what shows that for each configuration with symmetry.
+impl crate::symmetry::Rename for SymbolicDigest {
+    fn rename(&self, _: &crate::symmetry::Permutation) -> Self {
+        self.clone()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -19,6 +19,7 @@ pub mod client;
 pub mod core;
 pub mod learner;
 pub mod msgs;
+mod rename;
 pub mod replica;
 pub mod rules;
 pub mod view_change;

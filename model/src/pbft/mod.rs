@@ -4,6 +4,7 @@
 
 mod properties;
 mod reduce;
+pub mod symmetry;
 
 pub use properties::PbftHistory;
 
@@ -267,6 +268,7 @@ impl PbftConfig {
         let bounds = self.clone();
         let track_views = self.expect_reproposal;
         let mut system = System::new(actors, PbftHistory::default())
+            .symmetric(symmetry::interchangeable(self))
             .network(self.network)
             .lossy(self.lossy)
             .init_network(init)
@@ -290,7 +292,7 @@ impl PbftConfig {
                 request_commits::<R>(s)
             });
         if self.collect_dead_messages {
-            system = system.canonicalize(reduce::drop_dead_messages::<R>);
+            system = system.reduce(reduce::drop_dead_messages::<R>);
         }
         if self.max_view > 0 {
             system = system.property(Expectation::Sometimes, "view change completes", |_, s| {

@@ -155,6 +155,7 @@ mod tests {
             statistics: Default::default(),
             coverage: None,
             replay: None,
+            symmetry: None,
         }
     }
 
