@@ -210,6 +210,7 @@ pub fn protocols() -> Vec<ProtocolInfo> {
         crate::calibration::protocol(),
         crate::paxos::protocol(),
         crate::pbft::protocol(),
+        crate::oxii::protocol(),
     ]
 }
 
