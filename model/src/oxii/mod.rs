@@ -274,7 +274,8 @@ fn tx(client: ClientId, app: AppId, op: AccountOp, reads: &[u32], writes: &[u32]
 }
 
 /// The card's TV-2 chain over keys k1, k2 alternating applications: T0 (A1) k1 := 1,
-/// T1 (A2) k2 := k1 + 1, T2 (A1) k1 := k2 + 1.
+/// T1 (A2) k2 := k1 + 1, T2 (A1) k1 := k2 + 1; then T3 (A1) k4 += 5, independent of the chain,
+/// so an agent of A1 has two transactions to run at once.
 fn tv2() -> Vec<TxSpec> {
     let copy = |src, dst| AccountOp::CopyPlus {
         src: Key(src),
@@ -285,12 +286,13 @@ fn tv2() -> Vec<TxSpec> {
         tx(CLIENT, A1, AccountOp::Set(Key(1), 1), &[], &[1]),
         tx(CLIENT, A2, copy(1, 2), &[1], &[2]),
         tx(CLIENT, A1, copy(2, 1), &[2], &[1]),
+        tx(CLIENT, A1, AccountOp::Add(Key(4), 5), &[], &[4]),
     ]
 }
 
-/// TV-2 plus T3 (A2) k1 += 10, a read-modify-write declared as a write only (as the seed's
-/// transfer credit), whose predecessors T0 and T2 are write-write only; and an A2 request from
-/// a client allowed only A1, which orderers must drop. Serial result: k1 = 13, k2 = 2.
+/// TV-2 plus T4 (A2) k1 += 10, a read-modify-write declared as a write only (as the seed's
+/// transfer credit), whose links to T0 and T2 are write-write only; and an A2 request from a
+/// client allowed only A1, which orderers must drop. Serial result: k1 = 13, k2 = 2, k4 = 5.
 fn tv2_plus() -> Vec<TxSpec> {
     let mut block = tv2();
     block.push(tx(CLIENT, A2, AccountOp::Add(Key(1), 10), &[], &[1]));
@@ -338,15 +340,15 @@ pub fn configs() -> Vec<(ConfigInfo, OxiiConfig)> {
     };
     vec![
         (
-            info("default", "orderer over the sequencer; e1 agent of A1, e2 of A2, e3 passive; τ = 1; one block: TV-2 + a write-only read-modify-write + an unauthorised request", 0),
+            info("default", "orderer over the sequencer; e1 agent of A1, e2 of A2, e3 passive; τ = 1; one block: TV-2 chain, an independent A1 tx, a write-only read-modify-write (A2), an unauthorised request", 1_048),
             tv2_block,
         ),
         (
-            info("byzantine", "e1, e2 and a Byzantine agent of A1 (f_A1 = 1, τ(A1) = 2), e3 agent of A2; TV-2; the Byzantine agent sends e3 a wrong result for T0", 0),
+            info("byzantine", "e1, e2 and a Byzantine agent of A1 (f_A1 = 1, τ(A1) = 2), e3 agent of A2; TV-2 chain + an independent A1 tx; the Byzantine agent sends e3 a wrong result for T0", 7_652),
             byzantine,
         ),
         (
-            info("two-blocks", "as default, TV-2 split over two blocks (a conflict across the block boundary)", 0),
+            info("two-blocks", "as default, block 1 = T0, T1 and block 2 = T2 and the independent tx (conflicts across the block boundary)", 863),
             two_blocks,
         ),
     ]

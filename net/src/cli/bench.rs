@@ -41,6 +41,9 @@ enum BenchWhat {
         #[arg(long, hide = true, value_name = "ENTRY")]
         one: Option<String>,
     },
+    /// OXII vs plain order-execute (OX) on the same blocks at no, low, high and full contention
+    /// (seed 001 §5.5.2).
+    Oxii(super::bench_oxii::OxiiArgs),
 }
 
 /// One benchmark entry: a model, a host and a search.
@@ -97,12 +100,15 @@ struct Measurement {
 
 /// Runs `quorate bench`; returns the exit code.
 pub fn run(args: &BenchArgs) -> Result<i32, Failure> {
-    let BenchWhat::Checker {
-        quick,
-        suites,
-        json,
-        one,
-    } = &args.what;
+    let (quick, suites, json, one) = match &args.what {
+        BenchWhat::Checker {
+            quick,
+            suites,
+            json,
+            one,
+        } => (quick, suites, json, one),
+        BenchWhat::Oxii(oxii) => return super::bench_oxii::run(oxii),
+    };
     if let Some(entry) = one {
         let measurement = measure(&Entry::parse(entry)?)?;
         let line = serde_json::to_string(&measurement).expect("measurements serialise");

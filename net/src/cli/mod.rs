@@ -2,6 +2,7 @@
 //! generated `--help` text.
 
 pub mod bench;
+pub mod bench_oxii;
 pub mod check;
 pub mod cluster;
 pub mod explore;
