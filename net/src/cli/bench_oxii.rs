@@ -73,8 +73,6 @@ pub struct OxiiBench {
 /// One measured run.
 #[derive(Clone, Debug)]
 pub struct Measurement {
-    /// Fraction of transactions touching the hot account.
-    pub contention: f64,
     /// Transactions per second.
     pub throughput: f64,
     /// Mean time from a block's arrival to its last executor appending it.
@@ -178,7 +176,7 @@ pub fn run_ox(bench: &OxiiBench, p: f64) -> (Measurement, KvState) {
     }
     let elapsed = start.elapsed();
     (
-        measurement(bench, p, elapsed, elapsed / bench.blocks as u32),
+        measurement(bench, elapsed, elapsed / bench.blocks as u32),
         state,
     )
 }
@@ -191,7 +189,6 @@ fn measurement(
 ) -> Measurement {
     let txs = (bench.blocks * bench.block_size) as f64;
     Measurement {
-        contention: p,
         throughput: txs / elapsed.as_secs_f64(),
         block_latency,
     }
@@ -199,6 +196,8 @@ fn measurement(
 
 type BenchNode = OxiiNode<Symbolic, Costly, Honest>;
 type Job = (NodeId, MsgOf<Symbolic, Costly>);
+/// (source, destination, message) inside the in-process host.
+type Envelope = (NodeId, NodeId, MsgOf<Symbolic, Costly>);
 
 /// OXII: blocks built by the orderer, executed by one executor actor per application whose
 /// `Execute` effects run on a pool of `workers` threads.
@@ -251,7 +250,7 @@ pub fn run_oxii(bench: &OxiiBench, p: f64) -> (Measurement, KvState) {
         let block_start = Instant::now();
         let block = build_block::<Symbolic, AccountOp, Honest>(requests, &membership);
         let seq = index as u64 + 1;
-        let mut queue: VecDeque<(NodeId, NodeId, MsgOf<Symbolic, Costly>)> = membership
+        let mut queue: VecDeque<Envelope> = membership
             .executors
             .iter()
             .map(|&e| {
@@ -310,7 +309,7 @@ pub fn run_oxii(bench: &OxiiBench, p: f64) -> (Measurement, KvState) {
     }
     let state = states[0].as_executor().expect("executor").state.clone();
     (
-        measurement(bench, p, elapsed, latency / bench.blocks as u32),
+        measurement(bench, elapsed, latency / bench.blocks as u32),
         state,
     )
 }
