@@ -181,12 +181,7 @@ pub fn run_ox(bench: &OxiiBench, p: f64) -> (Measurement, KvState) {
     )
 }
 
-fn measurement(
-    bench: &OxiiBench,
-    p: f64,
-    elapsed: Duration,
-    block_latency: Duration,
-) -> Measurement {
+fn measurement(bench: &OxiiBench, elapsed: Duration, block_latency: Duration) -> Measurement {
     let txs = (bench.blocks * bench.block_size) as f64;
     Measurement {
         throughput: txs / elapsed.as_secs_f64(),
