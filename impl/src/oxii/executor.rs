@@ -61,6 +61,9 @@ pub struct BlockRun<C: Crypto, Op> {
     pub base: KvState,
 }
 
+/// COMMITs received for one block before it is in service: (sender, results).
+pub type EarlyCommits = BTreeSet<(NodeId, Vec<(u32, TxResult)>)>;
+
 /// An executor's state.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(bound = "")]
@@ -72,7 +75,7 @@ pub struct ExecutorState<C: Crypto, Op: Data> {
     /// The block in service.
     pub run: Option<BlockRun<C, Op>>,
     /// COMMITs for blocks not yet in service, by block: (sender, results).
-    pub early: BTreeMap<Seq, BTreeSet<(NodeId, Vec<(u32, TxResult)>)>>,
+    pub early: BTreeMap<Seq, EarlyCommits>,
     /// The blockchain state (all applications, §2.5).
     pub state: KvState,
     /// The ledger.

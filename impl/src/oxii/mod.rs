@@ -166,6 +166,9 @@ pub enum OxiiNode<C: Crypto, A: Application, R: Rules> {
 /// The state of an [`OxiiNode`].
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(bound = "")]
+// One variant per actor kind, fixed for the actor's life; boxing the executor's would add an
+// allocation to every state clone in the model for no gain.
+#[allow(clippy::large_enum_variant)]
 pub enum NodeState<C: Crypto, Op: Data> {
     /// The orderer's view of the abstract sequencer: every agreed block, in order.
     Orderer(Arc<quorate_spec::Sequencer<Block<C, Op>>>),
