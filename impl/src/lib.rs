@@ -5,6 +5,7 @@
 pub mod calibration;
 pub mod component;
 pub mod crypto;
+pub mod oxii;
 pub mod paxos;
 pub mod pbft;
 pub mod quorum;

@@ -12,6 +12,7 @@ pub mod deadlock;
 mod guard;
 pub mod instrument;
 pub mod network;
+pub mod oxii;
 pub mod paxos;
 pub mod pbft;
 mod refinement;

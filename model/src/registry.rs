@@ -211,6 +211,7 @@ pub fn protocols() -> Vec<ProtocolInfo> {
         crate::paxos::protocol(),
         crate::pbft::protocol(),
         crate::xov::protocol(),
+        crate::oxii::protocol(),
     ]
 }
 

@@ -6,6 +6,7 @@
 //! - [`ledger`]: the totally ordered log and the sequential reference execution.
 //! - [`monitor`]: the safety properties (agreement, validity, consistency), each as an
 //!   incremental monitor and as a whole-state check.
+//! - [`oxii`]: OXII block dependency graphs, serial block execution and its properties.
 //! - [`sequencer`]: the abstract ordering service every consensus protocol must refine.
 //! - [`token`], [`xov`]: the token application with delta writes and the execute-order-validate
 //!   validation semantics (policies, versions, codes, MVCC).
@@ -21,6 +22,7 @@ pub mod app;
 pub mod kv;
 pub mod ledger;
 pub mod monitor;
+pub mod oxii;
 pub mod sequencer;
 pub mod token;
 pub mod tx;

@@ -51,6 +51,9 @@ enum BenchWhat {
         #[arg(long, value_delimiter = ',', default_value = "10,50,100,500")]
         sizes: Vec<usize>,
     },
+    /// OXII vs plain order-execute (OX) on the same blocks at no, low, high and full contention
+    /// (seed 001 §5.5.2).
+    Oxii(super::bench_oxii::OxiiArgs),
 }
 
 /// One benchmark entry: a model, a host and a search.
@@ -123,6 +126,7 @@ pub fn run(args: &BenchArgs) -> Result<i32, Failure> {
             json,
             one,
         } => (quick, suites, json, one),
+        BenchWhat::Oxii(oxii) => return super::bench_oxii::run(oxii),
     };
     if let Some(entry) = one {
         let measurement = measure(&Entry::parse(entry)?)?;

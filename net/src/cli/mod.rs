@@ -3,6 +3,7 @@
 
 pub mod bench;
 pub mod bench_xov;
+pub mod bench_oxii;
 pub mod check;
 pub mod cluster;
 pub mod explore;
