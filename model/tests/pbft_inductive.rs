@@ -1,0 +1,449 @@
+//! Inductive-invariant tests for PBFT beyond the exhaustive bounds (DESIGN §4): proptest builds
+//! system states directly — views 0..=3 (a Byzantine primary in view 3), up to 5 sequence
+//! numbers, correct replicas pre-prepared or prepared on chosen batches, their PREPAREs and
+//! COMMITs and the primary's PRE-PREPAREs in flight, and every PREPARE the Byzantine replica 3
+//! could sign — each satisfying the invariant; then takes every successor the `System` allows
+//! and asserts the invariant still holds.
+//!
+//! Invariant (per (view, seq)): (1) no two correct replicas hold prepared certificates for
+//! different digests; (2) every certificate a correct replica holds is valid under the honest
+//! rule (PRE-PREPARE by the view's primary, 2f PREPAREs from distinct backups, batch matching
+//! its digest, client-signed requests); (3) correct replicas that committed agree on the batch.
+
+use proptest::prelude::*;
+use proptest::strategy::ValueTree;
+use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+use quorate_impl::component::node_id;
+use quorate_impl::crypto::{Crypto, Keyring, Signer, Symbolic};
+use quorate_impl::pbft::core::{Slot, SlotPhase};
+use quorate_impl::pbft::msgs::{Phase, PrePrepare, Vote};
+use quorate_impl::pbft::{
+    Batch, CoreMsg, Honest, NodeState, PbftMsg, PbftNode, PreparedCert, Rules, Script,
+    SmallPrepareQuorum, Status,
+};
+use quorate_impl::quorum;
+use quorate_model::pbft::{Faulty, PbftConfig};
+use quorate_model::{Envelope, NetworkKind, SystemState};
+use quorate_spec::NodeId;
+use stateright::Model;
+use std::collections::BTreeMap;
+
+const N: NodeId = 4;
+const F: usize = 1;
+const BYZANTINE: NodeId = 3;
+const MAX_VIEW: u32 = 3;
+const MAX_SEQ: u64 = 5;
+/// Generated states per honest run.
+const CASES: u32 = 2048;
+
+type Node<R> = quorate_model::pbft::Node<R>;
+type State<R> = SystemState<Node<R>, quorate_model::pbft::PbftHistory>;
+type Req = quorate_impl::pbft::Request<Symbolic, quorate_spec::KvOp>;
+type Msg = quorate_impl::pbft::MsgOf<Symbolic, quorate_spec::KvStore>;
+
+/// How far a correct replica got at one sequence number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Stage {
+    Nothing,
+    PrePrepared,
+    Prepared,
+}
+
+/// One sequence number: the batch each correct replica was sent (one batch unless the
+/// primary is Byzantine) and how far each got.
+#[derive(Clone, Debug)]
+struct SeqPlan {
+    batch_of: [usize; 3],
+    stage: [Stage; 3],
+    byzantine_prepares: [bool; 2],
+}
+
+#[derive(Clone, Debug)]
+struct Plan {
+    view: u32,
+    seqs: Vec<SeqPlan>,
+}
+
+fn stage() -> impl Strategy<Value = Stage> {
+    prop_oneof![
+        Just(Stage::Nothing),
+        Just(Stage::PrePrepared),
+        Just(Stage::Prepared)
+    ]
+}
+
+fn plan() -> impl Strategy<Value = Plan> {
+    let seq = (
+        prop::array::uniform3(0usize..2),
+        prop::array::uniform3(stage()),
+        prop::array::uniform2(any::<bool>()),
+    )
+        .prop_map(|(batch_of, stage, byzantine_prepares)| SeqPlan {
+            batch_of,
+            stage,
+            byzantine_prepares,
+        });
+    (
+        0..=MAX_VIEW,
+        prop::collection::vec(seq, 1..=MAX_SEQ as usize),
+    )
+        .prop_map(|(view, seqs)| Plan { view, seqs })
+}
+
+fn config() -> PbftConfig {
+    PbftConfig {
+        replicas: N as usize,
+        f: F,
+        clients: 1,
+        requests_per_client: 2,
+        faulty: Faulty::Scripted(BYZANTINE, Script::Silent),
+        primaries: vec![0, 1, 2, 3],
+        max_view: MAX_VIEW,
+        max_client_retries: 1,
+        batch_max: 1,
+        checkpoint_every: 0,
+        window: 8,
+        adversary_max_seq: 0,
+        network: NetworkKind::UnorderedNonDuplicating,
+        lossy: false,
+        max_drops: 0,
+        suspecters: Vec::new(),
+        collect_dead_messages: false,
+        expect_reproposal: false,
+    }
+}
+
+fn primary(view: u32) -> NodeId {
+    config().primaries[view as usize % 4]
+}
+
+fn digest(batch: &Batch<Req>) -> <Symbolic as Crypto>::Digest {
+    Symbolic::digest(batch)
+}
+
+fn vote(id: NodeId, phase: Phase, view: u32, seq: u64, batch: &Batch<Req>) -> Msg {
+    PbftMsg::Core(CoreMsg::Vote(Signer::symbolic(id).sign(Vote {
+        phase,
+        view,
+        seq,
+        digest: digest(batch),
+    })))
+}
+
+fn broadcast(from: NodeId, msg: Msg, net: &mut Vec<Envelope<Msg>>) {
+    for to in (0..N).filter(|&r| r != from) {
+        net.push(Envelope {
+            src: node_id(from),
+            dst: node_id(to),
+            msg: msg.clone(),
+        });
+    }
+}
+
+/// Builds the state a plan describes, weakening stages the rules of `Honest` would not allow
+/// (a `Prepared` without 2f PREPAREs from distinct backups becomes `PrePrepared`), so every
+/// generated state satisfies the invariant by construction.
+fn build<R: Rules>(plan: &Plan) -> (quorate_model::pbft::PbftSystem<R>, State<R>) {
+    let cfg = config();
+    let actors = cfg.actors::<R>();
+    let PbftNode::Client(client) = &actors[N as usize] else {
+        unreachable!("clients follow replicas")
+    };
+    let batches = [
+        Batch::Requests(vec![client.request(1)]),
+        Batch::Requests(vec![client.request(2)]),
+    ];
+    let view = plan.view;
+    let lead = primary(view);
+    let correct: Vec<NodeId> = (0..N).filter(|&r| r != BYZANTINE).collect();
+    let mut net: Vec<Envelope<Msg>> = Vec::new();
+    let mut cores: BTreeMap<NodeId, quorate_impl::pbft::CoreState<Req, Symbolic>> = BTreeMap::new();
+    let system = cfg.system::<R>();
+    let mut state = system.init_states().remove(0);
+    for &r in &correct {
+        let NodeState::Replica(rs) = state.actor(r as usize) else {
+            unreachable!()
+        };
+        let mut core = rs.core.clone();
+        core.view = view;
+        core.status = Status::Normal;
+        core.next_seq = plan.seqs.len() as u64 + 1;
+        cores.insert(r, core);
+    }
+    for (i, sp) in plan.seqs.iter().enumerate() {
+        let seq = i as u64 + 1;
+        // A correct primary sends one batch to everyone; a Byzantine one may equivocate.
+        let batch_of = |r: NodeId| -> usize {
+            if lead == BYZANTINE {
+                sp.batch_of[r as usize]
+            } else {
+                sp.batch_of[lead as usize]
+            }
+        };
+        let mut stage: BTreeMap<NodeId, Stage> =
+            correct.iter().map(|&r| (r, sp.stage[r as usize])).collect();
+        if lead != BYZANTINE {
+            // The primary has logged its own PRE-PREPARE.
+            let s = stage.get_mut(&lead).unwrap();
+            *s = (*s).max(Stage::PrePrepared);
+        }
+        // PREPAREs each digest can gather: correct backups past PRE-PREPARE, and the
+        // Byzantine replica if it is a backup and chose to sign it.
+        let backers = |b: usize, stage: &BTreeMap<NodeId, Stage>| -> Vec<NodeId> {
+            let mut v: Vec<NodeId> = correct
+                .iter()
+                .copied()
+                .filter(|&r| r != lead && stage[&r] >= Stage::PrePrepared && batch_of(r) == b)
+                .collect();
+            if lead != BYZANTINE && sp.byzantine_prepares[b] {
+                v.push(BYZANTINE);
+            }
+            v.sort();
+            v
+        };
+        for &r in &correct {
+            if stage[&r] == Stage::Prepared
+                && backers(batch_of(r), &stage).len() < quorum::bft_prepare_votes(F)
+            {
+                stage.insert(r, Stage::PrePrepared);
+            }
+        }
+        for (b, batch) in batches.iter().enumerate() {
+            if lead != BYZANTINE && sp.byzantine_prepares[b] {
+                broadcast(
+                    BYZANTINE,
+                    vote(BYZANTINE, Phase::Prepare, view, seq, batch),
+                    &mut net,
+                );
+            }
+        }
+        for &r in &correct {
+            let b = batch_of(r);
+            let batch = &batches[b];
+            let pre_prepare = Signer::symbolic(lead).sign(PrePrepare {
+                view,
+                seq,
+                digest: digest(batch),
+            });
+            if r != lead {
+                net.push(Envelope {
+                    src: node_id(lead),
+                    dst: node_id(r),
+                    msg: PbftMsg::Core(CoreMsg::PrePrepare(pre_prepare.clone(), batch.clone())),
+                });
+            }
+            let core = cores.get_mut(&r).unwrap();
+            match stage[&r] {
+                Stage::Nothing => {}
+                Stage::PrePrepared => {
+                    let mut prepares = Vec::new();
+                    if r != lead {
+                        let own = vote(r, Phase::Prepare, view, seq, batch);
+                        broadcast(r, own.clone(), &mut net);
+                        let PbftMsg::Core(CoreMsg::Vote(v)) = own else {
+                            unreachable!()
+                        };
+                        prepares.push(v);
+                    }
+                    core.slots.insert(
+                        seq,
+                        Slot {
+                            digest: digest(batch),
+                            phase: SlotPhase::PrePrepared {
+                                pre_prepare,
+                                batch: batch.clone(),
+                                prepares,
+                            },
+                        },
+                    );
+                }
+                Stage::Prepared => {
+                    if r != lead {
+                        broadcast(r, vote(r, Phase::Prepare, view, seq, batch), &mut net);
+                    }
+                    let voters: Vec<NodeId> = backers(b, &stage)
+                        .into_iter()
+                        .take(quorum::bft_prepare_votes(F))
+                        .collect();
+                    let prepares = voters
+                        .iter()
+                        .map(|&v| {
+                            Signer::symbolic(v).sign(Vote {
+                                phase: Phase::Prepare,
+                                view,
+                                seq,
+                                digest: digest(batch),
+                            })
+                        })
+                        .collect();
+                    core.certs.insert(
+                        seq,
+                        PreparedCert {
+                            pre_prepare,
+                            batch: batch.clone(),
+                            prepares,
+                        },
+                    );
+                    core.slots.insert(
+                        seq,
+                        Slot {
+                            digest: digest(batch),
+                            phase: SlotPhase::Prepared {
+                                commits: [r].into(),
+                            },
+                        },
+                    );
+                    broadcast(r, vote(r, Phase::Commit, view, seq, batch), &mut net);
+                }
+            }
+        }
+    }
+    for (r, core) in cores {
+        let NodeState::Replica(rs) = state.actor(r as usize) else {
+            unreachable!()
+        };
+        let mut rs = rs.clone();
+        rs.core = core;
+        state.set_actor_state(r as usize, NodeState::Replica(rs));
+    }
+    // The generated messages join whatever the actors sent on start.
+    let system = system.init_network(net);
+    let mut with_net = system.init_states().remove(0);
+    for r in 0..state.actor_count() {
+        with_net.set_actor_state(r, state.actor(r).clone());
+    }
+    (system, with_net)
+}
+
+/// The invariant; `Err` names the first broken clause.
+/// `certificates_checked` off leaves only the agreement clauses (1) and (3), so a mutant test
+/// can show that agreement itself, not just certificate well-formedness, is caught breaking.
+fn invariant<R: Rules>(state: &State<R>, certificates_checked: bool) -> Result<(), String> {
+    let keyring = Keyring::<Symbolic>::symbolic(0..N + 1);
+    let mut prepared: BTreeMap<(u32, u64), (NodeId, _)> = BTreeMap::new();
+    let mut committed: BTreeMap<u64, (NodeId, Batch<Req>)> = BTreeMap::new();
+    for (i, node) in state.actors().enumerate() {
+        let Some(r) = node.as_replica() else { continue };
+        let id = i as NodeId;
+        for (&seq, cert) in &r.core.certs {
+            if certificates_checked
+                && !cert.is_valid(primary(cert.view()), quorum::bft_prepare_votes(F), &keyring)
+            {
+                return Err(format!(
+                    "replica {id}: invalid prepared certificate at seq {seq}"
+                ));
+            }
+            if let Batch::Requests(reqs) = &cert.batch {
+                if !reqs.iter().all(|q| q.verify(&keyring)) {
+                    return Err(format!("replica {id}: unsigned request at seq {seq}"));
+                }
+            }
+            let d = digest(&cert.batch);
+            if let Some((other, od)) = prepared.insert((cert.view(), seq), (id, d.clone())) {
+                if od != d {
+                    return Err(format!(
+                        "replicas {other} and {id} prepared different batches at (view {}, seq {seq})",
+                        cert.view()
+                    ));
+                }
+            }
+        }
+        for (k, batch) in r.log.iter().enumerate() {
+            let seq = r.log_base + k as u64 + 1;
+            if let Some((other, ob)) = committed.insert(seq, (id, batch.clone())) {
+                if &ob != batch {
+                    return Err(format!(
+                        "replicas {other} and {id} executed different batches at seq {seq}"
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+#[derive(Default, Debug)]
+struct Tally {
+    cases: usize,
+    successors: usize,
+    new_certs: usize,
+    violations: usize,
+}
+
+/// Checks one generated state and every successor; returns the first violating successor.
+fn step_all<R: Rules>(
+    plan: &Plan,
+    certificates_checked: bool,
+    tally: &mut Tally,
+) -> Result<(), String> {
+    let (system, state) = build::<R>(plan);
+    invariant::<R>(&state, true)
+        .map_err(|e| format!("generated state broke the invariant: {e}"))?;
+    tally.cases += 1;
+    let certs = |s: &State<R>| -> usize {
+        s.actors()
+            .filter_map(|a| a.as_replica())
+            .map(|r| r.core.certs.len())
+            .sum()
+    };
+    let before = certs(&state);
+    let mut actions = Vec::new();
+    system.actions(&state, &mut actions);
+    for action in actions {
+        let Some(next) = system.next_state(&state, action.clone()) else {
+            continue;
+        };
+        tally.successors += 1;
+        if certs(&next) > before {
+            tally.new_certs += 1;
+        }
+        if let Err(e) = invariant::<R>(&next, certificates_checked) {
+            tally.violations += 1;
+            return Err(format!("after {action:?}: {e}"));
+        }
+    }
+    Ok(())
+}
+
+fn runner(cases: u32) -> TestRunner {
+    TestRunner::new_with_rng(
+        Config {
+            cases,
+            failure_persistence: None,
+            ..Config::default()
+        },
+        TestRng::from_seed(RngAlgorithm::ChaCha, &[7; 32]),
+    )
+}
+
+#[test]
+fn honest_successors_keep_the_invariant_beyond_the_bounds() {
+    let tally = std::cell::RefCell::new(Tally::default());
+    let result = runner(CASES).run(&plan(), |plan| {
+        step_all::<Honest>(&plan, true, &mut tally.borrow_mut()).map_err(TestCaseError::fail)
+    });
+    let tally = tally.into_inner();
+    eprintln!("pbft inductive (honest): {tally:?}");
+    result.unwrap();
+    assert_eq!(tally.cases, CASES as usize);
+    // The generated states exercise the step: successors prepare new certificates.
+    assert!(tally.successors > 10 * tally.cases, "{tally:?}");
+    assert!(tally.new_certs > tally.cases, "{tally:?}");
+}
+
+#[test]
+fn small_prepare_quorum_yields_a_violating_successor() {
+    let mut tally = Tally::default();
+    let mut found = None;
+    let mut runner = runner(CASES);
+    for _ in 0..CASES {
+        let plan = plan().new_tree(&mut runner).unwrap().current();
+        if let Err(e) = step_all::<SmallPrepareQuorum>(&plan, false, &mut tally) {
+            found = Some(e);
+            break;
+        }
+    }
+    eprintln!("pbft inductive (small-prepare-quorum): {tally:?}, {found:?}");
+    let found = found.expect("the mutant must produce a violating successor");
+    assert!(found.contains("prepared different batches"), "{found}");
+}
