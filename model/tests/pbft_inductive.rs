@@ -16,10 +16,10 @@ use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use quorate_impl::component::node_id;
 use quorate_impl::crypto::{Crypto, Keyring, Signer, Symbolic};
 use quorate_impl::pbft::core::{Slot, SlotPhase};
-use quorate_impl::pbft::msgs::{Phase, PrePrepare, Vote};
+use quorate_impl::pbft::msgs::{Phase, PrePrepare, ViewChange, Vote};
 use quorate_impl::pbft::{
-    Batch, CoreMsg, Honest, NodeState, PbftMsg, PbftNode, PreparedCert, Rules, Script,
-    SmallPrepareQuorum, Status,
+    Batch, CoreMsg, Honest, IgnorePreparedCerts, NodeState, PbftMsg, PbftNode, PreparedCert, Rules,
+    Script, SmallPrepareQuorum, StableCheckpoint, Status,
 };
 use quorate_impl::quorum;
 use quorate_model::pbft::{Faulty, PbftConfig};
@@ -34,7 +34,7 @@ const BYZANTINE: NodeId = 3;
 const MAX_VIEW: u32 = 3;
 const MAX_SEQ: u64 = 5;
 /// Generated states per honest run.
-const CASES: u32 = 2048;
+const CASES: u32 = 4096;
 
 type Node<R> = quorate_model::pbft::Node<R>;
 type State<R> = SystemState<Node<R>, quorate_model::pbft::PbftHistory>;
@@ -58,10 +58,22 @@ struct SeqPlan {
     byzantine_prepares: [bool; 2],
 }
 
+/// A view change to `view + 1` started on top of the ordering state.
+#[derive(Clone, Debug)]
+struct ViewChangePlan {
+    /// Which correct replicas timed out and sent VIEW-CHANGE (with their certificates).
+    changing: [bool; 3],
+    /// Whether the Byzantine replica sent a VIEW-CHANGE (it can, with no certificate).
+    byzantine: bool,
+    /// Whether the new primary already holds one other VIEW-CHANGE (short of its quorum).
+    primary_heard: bool,
+}
+
 #[derive(Clone, Debug)]
 struct Plan {
     view: u32,
     seqs: Vec<SeqPlan>,
+    view_change: Option<ViewChangePlan>,
 }
 
 fn stage() -> impl Strategy<Value = Stage> {
@@ -83,11 +95,28 @@ fn plan() -> impl Strategy<Value = Plan> {
             stage,
             byzantine_prepares,
         });
+    let view_change = prop::option::of(
+        (
+            prop::array::uniform3(any::<bool>()),
+            any::<bool>(),
+            any::<bool>(),
+        )
+            .prop_map(|(changing, byzantine, primary_heard)| ViewChangePlan {
+                changing,
+                byzantine,
+                primary_heard,
+            }),
+    );
     (
         0..=MAX_VIEW,
         prop::collection::vec(seq, 1..=MAX_SEQ as usize),
+        view_change,
     )
-        .prop_map(|(view, seqs)| Plan { view, seqs })
+        .prop_map(|(view, seqs, view_change)| Plan {
+            view,
+            seqs,
+            view_change,
+        })
 }
 
 fn config() -> PbftConfig {
@@ -98,7 +127,7 @@ fn config() -> PbftConfig {
         requests_per_client: 2,
         faulty: Faulty::Scripted(BYZANTINE, Script::Silent),
         primaries: vec![0, 1, 2, 3],
-        max_view: MAX_VIEW,
+        max_view: MAX_VIEW + 1,
         max_client_retries: 1,
         batch_max: 1,
         checkpoint_every: 0,
@@ -298,6 +327,9 @@ fn build<R: Rules>(plan: &Plan) -> (quorate_model::pbft::PbftSystem<R>, State<R>
             }
         }
     }
+    if let Some(vcp) = &plan.view_change {
+        start_view_change(view + 1, vcp, &mut cores, &mut net);
+    }
     for (r, core) in cores {
         let NodeState::Replica(rs) = state.actor(r as usize) else {
             unreachable!()
@@ -313,6 +345,59 @@ fn build<R: Rules>(plan: &Plan) -> (quorate_model::pbft::PbftSystem<R>, State<R>
         with_net.set_actor_state(r, state.actor(r).clone());
     }
     (system, with_net)
+}
+
+type CoreSt = quorate_impl::pbft::CoreState<Req, Symbolic>;
+
+/// The chosen correct replicas move to view `next` as their view timer would make them: slots
+/// cleared, own VIEW-CHANGE (carrying their certificates) logged and broadcast.
+fn start_view_change(
+    next: u32,
+    vcp: &ViewChangePlan,
+    cores: &mut BTreeMap<NodeId, CoreSt>,
+    net: &mut Vec<Envelope<Msg>>,
+) {
+    let lead = primary(next);
+    if lead == BYZANTINE {
+        return; // a Byzantine new primary proves nothing about re-proposal
+    }
+    let mut sent = Vec::new();
+    for (&r, core) in cores.iter_mut() {
+        if !vcp.changing[r as usize] {
+            continue;
+        }
+        let vc = Signer::<Symbolic>::symbolic(r).sign(ViewChange {
+            new_view: next,
+            stable: core.stable.clone(),
+            prepared: core.certs.values().cloned().collect(),
+        });
+        core.view = next;
+        core.status = Status::ViewChanging;
+        core.slots.clear();
+        core.view_changes = BTreeMap::from([(next, vec![vc.clone()])]);
+        broadcast(r, PbftMsg::Core(CoreMsg::ViewChange(vc.clone())), net);
+        sent.push(vc);
+    }
+    if vcp.byzantine {
+        let vc = Signer::<Symbolic>::symbolic(BYZANTINE).sign(ViewChange {
+            new_view: next,
+            stable: StableCheckpoint::genesis(),
+            prepared: Vec::new(),
+        });
+        broadcast(BYZANTINE, PbftMsg::Core(CoreMsg::ViewChange(vc)), net);
+    }
+    if vcp.primary_heard && vcp.changing[lead as usize] {
+        if let Some(other) = sent.iter().find(|v| v.signer() != lead) {
+            let vcs = cores
+                .get_mut(&lead)
+                .unwrap()
+                .view_changes
+                .get_mut(&next)
+                .unwrap();
+            vcs.push(other.clone());
+            vcs.sort_by_key(|v| v.signer());
+        }
+    }
 }
 
 /// The invariant; `Err` names the first broken clause.
@@ -359,6 +444,44 @@ fn invariant<R: Rules>(state: &State<R>, certificates_checked: bool) -> Result<(
             }
         }
     }
+    // (4) Across views: a batch prepared at (v, s) by f+1 correct replicas (so possibly
+    // committed) is the only one a correct replica may hold a slot or certificate for at
+    // (w > v, s): every NEW-VIEW quorum intersects those holders in a correct replica whose
+    // VIEW-CHANGE carried the certificate.
+    let mut holders: BTreeMap<(u32, u64, _), usize> = BTreeMap::new();
+    let correct: Vec<_> = state.actors().filter_map(|a| a.as_replica()).collect();
+    for r in &correct {
+        for (&seq, cert) in &r.core.certs {
+            *holders
+                .entry((cert.view(), seq, digest(&cert.batch)))
+                .or_default() += 1;
+        }
+    }
+    for ((v, seq, d), count) in holders {
+        if count < quorum::bft_weak_certificate(F) {
+            continue;
+        }
+        for r in &correct {
+            let later_cert = r
+                .core
+                .certs
+                .get(&seq)
+                .filter(|c| c.view() > v)
+                .map(|c| digest(&c.batch));
+            let later_slot = r
+                .core
+                .slots
+                .get(&seq)
+                .filter(|_| r.core.view > v)
+                .map(|s| s.digest.clone());
+            if later_cert.into_iter().chain(later_slot).any(|x| x != d) {
+                return Err(format!(
+                    "seq {seq}: prepared by f+1 correct replicas in view {v}, another batch in view {}",
+                    r.core.view
+                ));
+            }
+        }
+    }
     Ok(())
 }
 
@@ -367,6 +490,8 @@ struct Tally {
     cases: usize,
     successors: usize,
     new_certs: usize,
+    /// Successors in which a new primary entered its view from a NEW-VIEW.
+    new_views: usize,
     violations: usize,
 }
 
@@ -396,6 +521,15 @@ fn step_all<R: Rules>(
         tally.successors += 1;
         if certs(&next) > before {
             tally.new_certs += 1;
+        }
+        let entered = |s: &State<R>| {
+            s.actors()
+                .filter_map(|a| a.as_replica())
+                .filter(|r| r.core.status == Status::Normal && r.core.view > plan.view)
+                .count()
+        };
+        if entered(&next) > entered(&state) {
+            tally.new_views += 1;
         }
         if let Err(e) = invariant::<R>(&next, certificates_checked) {
             tally.violations += 1;
@@ -429,21 +563,37 @@ fn honest_successors_keep_the_invariant_beyond_the_bounds() {
     // The generated states exercise the step: successors prepare new certificates.
     assert!(tally.successors > 10 * tally.cases, "{tally:?}");
     assert!(tally.new_certs > tally.cases, "{tally:?}");
+    assert!(tally.new_views > 0, "{tally:?}");
 }
 
-#[test]
-fn small_prepare_quorum_yields_a_violating_successor() {
+/// Generates states as the honest test does (same seed) until one has a successor that breaks
+/// the agreement clauses under mutant `R`; returns the violation.
+fn first_violation<R: Rules>() -> String {
     let mut tally = Tally::default();
     let mut found = None;
     let mut runner = runner(CASES);
     for _ in 0..CASES {
         let plan = plan().new_tree(&mut runner).unwrap().current();
-        if let Err(e) = step_all::<SmallPrepareQuorum>(&plan, false, &mut tally) {
+        if let Err(e) = step_all::<R>(&plan, false, &mut tally) {
             found = Some(e);
             break;
         }
     }
-    eprintln!("pbft inductive (small-prepare-quorum): {tally:?}, {found:?}");
-    let found = found.expect("the mutant must produce a violating successor");
+    eprintln!("pbft inductive ({}): {tally:?}, {found:?}", R::NAME);
+    found.expect("the mutant must produce a violating successor")
+}
+
+#[test]
+fn small_prepare_quorum_yields_a_violating_successor() {
+    let found = first_violation::<SmallPrepareQuorum>();
     assert!(found.contains("prepared different batches"), "{found}");
+}
+
+#[test]
+fn ignoring_prepared_certificates_yields_a_violating_new_view() {
+    let found = first_violation::<IgnorePreparedCerts>();
+    assert!(
+        found.contains("prepared by f+1 correct replicas"),
+        "{found}"
+    );
 }
