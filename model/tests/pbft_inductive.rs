@@ -18,8 +18,8 @@ use quorate_impl::crypto::{Crypto, Keyring, Signer, Symbolic};
 use quorate_impl::pbft::core::{Slot, SlotPhase};
 use quorate_impl::pbft::msgs::{Phase, PrePrepare, ViewChange, Vote};
 use quorate_impl::pbft::{
-    Batch, CoreMsg, Honest, IgnorePreparedCerts, NodeState, PbftMsg, PbftNode, PreparedCert, Rules,
-    Script, SmallPrepareQuorum, StableCheckpoint, Status,
+    Batch, CommitOnWeakQuorum, CoreMsg, Honest, IgnorePreparedCerts, NodeState, PbftMsg, PbftNode,
+    PreparedCert, Rules, Script, SmallPrepareQuorum, StableCheckpoint, Status,
 };
 use quorate_impl::quorum;
 use quorate_model::pbft::{Faulty, PbftConfig};
@@ -35,6 +35,8 @@ const MAX_VIEW: u32 = 3;
 const MAX_SEQ: u64 = 5;
 /// Generated states per honest run.
 const CASES: u32 = 4096;
+/// Generated states for the two-step honest run.
+const TWO_STEP_CASES: u32 = 1024;
 
 type Node<R> = quorate_model::pbft::Node<R>;
 type State<R> = SystemState<Node<R>, quorate_model::pbft::PbftHistory>;
@@ -239,11 +241,13 @@ fn build<R: Rules>(plan: &Plan) -> (quorate_model::pbft::PbftSystem<R>, State<R>
         }
         for (b, batch) in batches.iter().enumerate() {
             if lead != BYZANTINE && sp.byzantine_prepares[b] {
-                broadcast(
-                    BYZANTINE,
-                    vote(BYZANTINE, Phase::Prepare, view, seq, batch),
-                    &mut net,
-                );
+                for phase in [Phase::Prepare, Phase::Commit] {
+                    broadcast(
+                        BYZANTINE,
+                        vote(BYZANTINE, phase, view, seq, batch),
+                        &mut net,
+                    );
+                }
             }
         }
         for &r in &correct {
@@ -482,6 +486,41 @@ fn invariant<R: Rules>(state: &State<R>, certificates_checked: bool) -> Result<(
             }
         }
     }
+    // (5) A batch a correct replica committed at (v, s) is the only batch any correct replica
+    // holds a slot or certificate for at (w > v, s): committing took 2f+1 COMMITs, so f+1
+    // correct replicas prepared it and (4)'s intersection argument applies.
+    for r in &correct {
+        for (&seq, slot) in &r.core.slots {
+            if !matches!(slot.phase, SlotPhase::Committed) {
+                continue;
+            }
+            let v = r.core.view;
+            for other in &correct {
+                let later_cert = other
+                    .core
+                    .certs
+                    .get(&seq)
+                    .filter(|c| c.view() > v)
+                    .map(|c| digest(&c.batch));
+                let later_slot = other
+                    .core
+                    .slots
+                    .get(&seq)
+                    .filter(|_| other.core.view > v)
+                    .map(|s| s.digest.clone());
+                if later_cert
+                    .into_iter()
+                    .chain(later_slot)
+                    .any(|x| x != slot.digest)
+                {
+                    return Err(format!(
+                        "seq {seq}: committed in view {v}, another batch in view {}",
+                        other.core.view
+                    ));
+                }
+            }
+        }
+    }
     Ok(())
 }
 
@@ -501,21 +540,45 @@ fn step_all<R: Rules>(
     certificates_checked: bool,
     tally: &mut Tally,
 ) -> Result<(), String> {
+    explore::<R>(plan, certificates_checked, 1, tally)
+}
+
+/// As [`step_all`], then again from every successor, `depth` steps in all.
+fn explore<R: Rules>(
+    plan: &Plan,
+    certificates_checked: bool,
+    depth: usize,
+    tally: &mut Tally,
+) -> Result<(), String> {
     let (system, state) = build::<R>(plan);
     invariant::<R>(&state, true)
         .map_err(|e| format!("generated state broke the invariant: {e}"))?;
     tally.cases += 1;
+    successors::<R>(&system, plan, &state, certificates_checked, depth, tally)
+}
+
+fn successors<R: Rules>(
+    system: &quorate_model::pbft::PbftSystem<R>,
+    plan: &Plan,
+    state: &State<R>,
+    certificates_checked: bool,
+    depth: usize,
+    tally: &mut Tally,
+) -> Result<(), String> {
+    if depth == 0 {
+        return Ok(());
+    }
     let certs = |s: &State<R>| -> usize {
         s.actors()
             .filter_map(|a| a.as_replica())
             .map(|r| r.core.certs.len())
             .sum()
     };
-    let before = certs(&state);
+    let before = certs(state);
     let mut actions = Vec::new();
-    system.actions(&state, &mut actions);
+    system.actions(state, &mut actions);
     for action in actions {
-        let Some(next) = system.next_state(&state, action.clone()) else {
+        let Some(next) = system.next_state(state, action.clone()) else {
             continue;
         };
         tally.successors += 1;
@@ -528,13 +591,15 @@ fn step_all<R: Rules>(
                 .filter(|r| r.core.status == Status::Normal && r.core.view > plan.view)
                 .count()
         };
-        if entered(&next) > entered(&state) {
+        if entered(&next) > entered(state) {
             tally.new_views += 1;
         }
         if let Err(e) = invariant::<R>(&next, certificates_checked) {
             tally.violations += 1;
             return Err(format!("after {action:?}: {e}"));
         }
+        successors::<R>(system, plan, &next, certificates_checked, depth - 1, tally)
+            .map_err(|e| format!("after {action:?}, {e}"))?;
     }
     Ok(())
 }
@@ -569,12 +634,16 @@ fn honest_successors_keep_the_invariant_beyond_the_bounds() {
 /// Generates states as the honest test does (same seed) until one has a successor that breaks
 /// the agreement clauses under mutant `R`; returns the violation.
 fn first_violation<R: Rules>() -> String {
+    first_violation_within::<R>(1)
+}
+
+fn first_violation_within<R: Rules>(depth: usize) -> String {
     let mut tally = Tally::default();
     let mut found = None;
     let mut runner = runner(CASES);
     for _ in 0..CASES {
         let plan = plan().new_tree(&mut runner).unwrap().current();
-        if let Err(e) = step_all::<R>(&plan, false, &mut tally) {
+        if let Err(e) = explore::<R>(&plan, false, depth, &mut tally) {
             found = Some(e);
             break;
         }
@@ -596,4 +665,29 @@ fn ignoring_prepared_certificates_yields_a_violating_new_view() {
         found.contains("prepared by f+1 correct replicas"),
         "{found}"
     );
+}
+
+/// Two steps from each generated state, honest: the committed clause (5) needs a commit and a
+/// NEW-VIEW in either order, so the honest protocol is checked at the same depth.
+#[test]
+fn honest_two_step_successors_keep_the_invariant() {
+    let mut tally = Tally::default();
+    let mut runner = runner(TWO_STEP_CASES);
+    for _ in 0..TWO_STEP_CASES {
+        let plan = plan().new_tree(&mut runner).unwrap().current();
+        explore::<Honest>(&plan, true, 2, &mut tally).unwrap();
+    }
+    eprintln!("pbft inductive two-step (honest): {tally:?}");
+    assert!(tally.new_views > 0, "{tally:?}");
+}
+
+/// `commit-on-f+1`: a backup prepared with the Byzantine replica's PREPARE commits on its own
+/// COMMIT plus the Byzantine one, while a NEW-VIEW quorum without it re-proposes a no-op for
+/// the same sequence number: two steps from a generated state.
+#[test]
+fn commit_on_f_plus_1_yields_a_violation_within_two_steps() {
+    let started = std::time::Instant::now();
+    let found = first_violation_within::<CommitOnWeakQuorum>(2);
+    eprintln!("commit-on-f+1 found in {:?}", started.elapsed());
+    assert!(found.contains("committed in view"), "{found}");
 }
