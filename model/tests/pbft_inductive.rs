@@ -15,11 +15,11 @@ use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use quorate_impl::component::node_id;
 use quorate_impl::crypto::{Crypto, Keyring, Signer, Symbolic};
-use quorate_impl::pbft::core::{Slot, SlotPhase};
+use quorate_impl::pbft::core::{CoreTimer, Slot, SlotPhase};
 use quorate_impl::pbft::msgs::{Phase, PrePrepare, ViewChange, Vote};
 use quorate_impl::pbft::{
     Batch, CommitOnWeakQuorum, CoreMsg, Honest, IgnorePreparedCerts, NodeState, PbftMsg, PbftNode,
-    PreparedCert, Rules, Script, SmallPrepareQuorum, StableCheckpoint, Status,
+    PbftTimer, PreparedCert, Rules, Script, SmallPrepareQuorum, StableCheckpoint, Status,
 };
 use quorate_impl::quorum;
 use quorate_model::pbft::{Faulty, PbftConfig};
@@ -76,6 +76,8 @@ struct Plan {
     view: u32,
     seqs: Vec<SeqPlan>,
     view_change: Option<ViewChangePlan>,
+    /// Which correct backups hold an unexecuted request with their view timer armed.
+    timers: [bool; 3],
 }
 
 fn stage() -> impl Strategy<Value = Stage> {
@@ -113,11 +115,13 @@ fn plan() -> impl Strategy<Value = Plan> {
         0..=MAX_VIEW,
         prop::collection::vec(seq, 1..=MAX_SEQ as usize),
         view_change,
+        prop::array::uniform3(any::<bool>()),
     )
-        .prop_map(|(view, seqs, view_change)| Plan {
+        .prop_map(|(view, seqs, view_change, timers)| Plan {
             view,
             seqs,
             view_change,
+            timers,
         })
 }
 
@@ -129,7 +133,7 @@ fn config() -> PbftConfig {
         requests_per_client: 2,
         faulty: Faulty::Scripted(BYZANTINE, Script::Silent),
         primaries: vec![0, 1, 2, 3],
-        max_view: MAX_VIEW + 1,
+        max_view: MAX_VIEW + 2,
         max_client_retries: 1,
         batch_max: 1,
         checkpoint_every: 0,
@@ -331,9 +335,20 @@ fn build<R: Rules>(plan: &Plan) -> (quorate_model::pbft::PbftSystem<R>, State<R>
             }
         }
     }
+    for (&r, core) in cores.iter_mut() {
+        if r != lead && plan.timers[r as usize] {
+            core.pending = vec![client.request(1)];
+        }
+    }
     if let Some(vcp) = &plan.view_change {
         start_view_change(view + 1, vcp, &mut cores, &mut net);
     }
+    // A backup waiting on a request, or changing views, has its view timer armed.
+    let armed: Vec<NodeId> = cores
+        .iter()
+        .filter(|(_, c)| !c.pending.is_empty() || c.status == Status::ViewChanging)
+        .map(|(&r, _)| r)
+        .collect();
     for (r, core) in cores {
         let NodeState::Replica(rs) = state.actor(r as usize) else {
             unreachable!()
@@ -347,6 +362,9 @@ fn build<R: Rules>(plan: &Plan) -> (quorate_model::pbft::PbftSystem<R>, State<R>
     let mut with_net = system.init_states().remove(0);
     for r in 0..state.actor_count() {
         with_net.set_actor_state(r, state.actor(r).clone());
+    }
+    for r in armed {
+        with_net.arm_timer(r as usize, PbftTimer::Core(CoreTimer::ViewTimer));
     }
     (system, with_net)
 }
@@ -531,6 +549,8 @@ struct Tally {
     new_certs: usize,
     /// Successors in which a new primary entered its view from a NEW-VIEW.
     new_views: usize,
+    /// Successors taken by a timer firing.
+    timeouts: usize,
     violations: usize,
 }
 
@@ -582,6 +602,9 @@ fn successors<R: Rules>(
             continue;
         };
         tally.successors += 1;
+        if matches!(action, quorate_model::SystemAction::Timeout { .. }) {
+            tally.timeouts += 1;
+        }
         if certs(&next) > before {
             tally.new_certs += 1;
         }
