@@ -504,6 +504,42 @@ fn invariant<R: Rules>(state: &State<R>, certificates_checked: bool) -> Result<(
             }
         }
     }
+    // (6) Every NEW-VIEW a correct replica sent re-proposes, for each sequence number up to
+    // the highest certified one, the batch of the highest-view certificate among its 2f+1
+    // VIEW-CHANGEs, and a no-op where none covers it.
+    if certificates_checked {
+        for env in state.network.iter_all() {
+            let PbftMsg::Core(CoreMsg::NewView(nv)) = env.msg else {
+                continue;
+            };
+            if nv.signer() == BYZANTINE {
+                continue;
+            }
+            let value = nv.value();
+            let mut best: BTreeMap<u64, (u32, Batch<Req>)> = BTreeMap::new();
+            for cert in value.view_changes.iter().flat_map(|v| &v.value().prepared) {
+                if best.get(&cert.seq()).is_none_or(|(v, _)| *v < cert.view()) {
+                    best.insert(cert.seq(), (cert.view(), cert.batch.clone()));
+                }
+            }
+            let top = best.keys().next_back().copied().unwrap_or(0);
+            let expected: Vec<(u64, Batch<Req>)> = (1..=top)
+                .map(|seq| (seq, best.get(&seq).map_or(Batch::NoOp, |(_, b)| b.clone())))
+                .collect();
+            let sent: Vec<(u64, Batch<Req>)> = value
+                .pre_prepares
+                .iter()
+                .map(|(pp, b)| (pp.value().seq, b.clone()))
+                .collect();
+            if value.view_changes.len() < quorum::bft_quorum(F) || sent != expected {
+                return Err(format!(
+                    "NEW-VIEW for view {} from replica {} does not re-propose its certificates",
+                    value.view,
+                    nv.signer()
+                ));
+            }
+        }
+    }
     // (5) A batch a correct replica committed at (v, s) is the only batch any correct replica
     // holds a slot or certificate for at (w > v, s): committing took 2f+1 COMMITs, so f+1
     // correct replicas prepared it and (4)'s intersection argument applies.
@@ -652,6 +688,7 @@ fn honest_successors_keep_the_invariant_beyond_the_bounds() {
     assert!(tally.successors > 10 * tally.cases, "{tally:?}");
     assert!(tally.new_certs > tally.cases, "{tally:?}");
     assert!(tally.new_views > 0, "{tally:?}");
+    assert!(tally.timeouts > 0, "{tally:?}");
 }
 
 /// Generates states as the honest test does (same seed) until one has a successor that breaks
@@ -702,6 +739,7 @@ fn honest_two_step_successors_keep_the_invariant() {
     }
     eprintln!("pbft inductive two-step (honest): {tally:?}");
     assert!(tally.new_views > 0, "{tally:?}");
+    assert!(tally.timeouts > 0, "{tally:?}");
 }
 
 /// `commit-on-f+1`: a backup prepared with the Byzantine replica's PREPARE commits on its own
@@ -713,4 +751,19 @@ fn commit_on_f_plus_1_yields_a_violation_within_two_steps() {
     let found = first_violation_within::<CommitOnWeakQuorum>(2);
     eprintln!("commit-on-f+1 found in {:?}", started.elapsed());
     assert!(found.contains("committed in view"), "{found}");
+}
+
+/// With the rule clauses on, the ignoring primary's NEW-VIEW message itself is caught (6).
+#[test]
+fn ignoring_prepared_certificates_yields_a_wrong_new_view_message() {
+    let mut tally = Tally::default();
+    let mut runner = runner(CASES);
+    let found = (0..CASES)
+        .find_map(|_| {
+            let plan = plan().new_tree(&mut runner).unwrap().current();
+            explore::<IgnorePreparedCerts>(&plan, true, 1, &mut tally).err()
+        })
+        .expect("the mutant must send a wrong NEW-VIEW");
+    eprintln!("pbft inductive (ignore-prepared-certs, NEW-VIEW clause): {tally:?}");
+    assert!(found.contains("does not re-propose"), "{found}");
 }
