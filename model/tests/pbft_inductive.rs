@@ -8,7 +8,10 @@
 //! Invariant (per (view, seq)): (1) no two correct replicas hold prepared certificates for
 //! different digests; (2) every certificate a correct replica holds is valid under the honest
 //! rule (PRE-PREPARE by the view's primary, 2f PREPAREs from distinct backups, batch matching
-//! its digest, client-signed requests); (3) correct replicas that committed agree on the batch.
+//! its digest, client-signed requests); (3) correct replicas that committed agree on the batch;
+//! (4)-(5) across views, a batch prepared by f+1 correct replicas or committed by one is the
+//! only batch any correct replica holds at that seq in a later view; (6) a correct NEW-VIEW
+//! re-proposes the highest-view certificate per seq. Results: `proofs-notes/pbft.md`.
 
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
