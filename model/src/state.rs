@@ -203,6 +203,15 @@ impl<A: Actor, H> SystemState<A, H> {
         self.slots[index].set_state(state);
     }
 
+    /// Arms a timer of actor `index` as its handler would (for tests that build states
+    /// directly, e.g. inductive-invariant tests).
+    pub fn arm_timer(&mut self, index: usize, timer: A::Timer)
+    where
+        A::Timer: Ord,
+    {
+        self.slots[index].arm(timer);
+    }
+
     /// Timers armed by actor `index`, in order.
     pub fn timers(&self, index: usize) -> &[A::Timer] {
         &self.slots[index].timers
