@@ -2,8 +2,8 @@
 //! generated `--help` text.
 
 pub mod bench;
-pub mod bench_xov;
 pub mod bench_oxii;
+pub mod bench_xov;
 pub mod check;
 pub mod cluster;
 pub mod explore;
