@@ -198,6 +198,9 @@ pub trait Instrument: Model {
     fn replay(&self, steps: &[serde_json::Value]) -> ReplayOutcome;
     /// The interchangeable actors the search uses (empty: no symmetry).
     fn symmetry_ids(&self) -> Vec<usize>;
+    /// Switches the declared symmetry on or off without touching other instrumentation
+    /// (the Explorer's `--symmetry`).
+    fn set_search_symmetry(&mut self, on: bool);
 }
 
 impl<A, H> Instrument for System<A, H>
@@ -217,6 +220,10 @@ where
         instruments.coverage = setup.coverage.then(|| Coverage::new(declared));
         instruments.deadlock.enabled = setup.deadlock;
         self.set_symmetry(setup.symmetry);
+    }
+
+    fn set_search_symmetry(&mut self, on: bool) {
+        self.set_symmetry(on);
     }
 
     fn symmetry_ids(&self) -> Vec<usize> {

@@ -72,7 +72,7 @@ pub struct ProtocolInfo {
     ) -> Result<Report, ConfigError>,
     /// Serves stateright's Explorer on one configuration (blocks while serving).
     pub explore:
-        fn(config: &str, mutant: Option<&str>, addr: SocketAddr) -> Result<(), ConfigError>,
+        fn(config: &str, mutant: Option<&str>, options: ExploreOptions) -> Result<(), ConfigError>,
 }
 
 /// A model every front end can run: the checker, the Explorer, and reports need these bounds.
@@ -138,13 +138,24 @@ impl ModelTask for CheckTask<'_> {
     }
 }
 
-struct ExploreTask(SocketAddr);
+/// Where the Explorer listens and whether it browses the symmetry quotient.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ExploreOptions {
+    /// The web UI's address.
+    pub addr: SocketAddr,
+    /// Browse one canonical state per class of the declared interchangeable actors (states
+    /// shown in canonical ids).
+    pub symmetry: bool,
+}
+
+struct ExploreTask(ExploreOptions);
 
 impl ModelTask for ExploreTask {
     type Output = ();
-    fn run<M: Checkable>(self, _names: ModelNames<'_>, model: M) {
+    fn run<M: Checkable>(self, _names: ModelNames<'_>, mut model: M) {
+        model.set_search_symmetry(self.0.symmetry);
         // `serve` blocks for as long as the Explorer runs.
-        model.checker().serve(self.0);
+        model.checker().serve(self.0.addr);
     }
 }
 
@@ -173,9 +184,9 @@ pub fn check_via<D: Dispatch>(
 pub fn explore_via<D: Dispatch>(
     config: &str,
     mutant: Option<&str>,
-    addr: SocketAddr,
+    options: ExploreOptions,
 ) -> Result<(), ConfigError> {
-    D::with_model(config, mutant, ExploreTask(addr))
+    D::with_model(config, mutant, ExploreTask(options))
 }
 
 impl ProtocolInfo {

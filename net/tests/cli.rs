@@ -97,6 +97,26 @@ fn bad_numbers_and_missing_seed_are_usage_errors() {
 /// `quorate explore` serves the Explorer's JSON API on the configuration's model.
 #[test]
 fn explore_serves_the_paxos_default_model() {
+    let status = explorer_status(&["explore", "paxos"]);
+    assert!(status.contains("PaxosNode"), "{status}");
+    assert!(status.contains("agreement"), "{status}");
+}
+
+#[test]
+fn explore_serves_the_pbft_symmetry_quotient() {
+    let status = explorer_status(&[
+        "explore",
+        "pbft",
+        "--config",
+        "silent-primary",
+        "--symmetry",
+    ]);
+    assert!(status.contains("PbftNode"), "{status}");
+    assert!(status.contains("client-accepts-committed"), "{status}");
+}
+
+/// Starts `quorate <args> --addr <free port>` and returns the Explorer's `/.status` answer.
+fn explorer_status(args: &[&str]) -> String {
     use std::io::{Read, Write};
     use std::net::{TcpListener, TcpStream};
     use std::time::{Duration, Instant};
@@ -107,7 +127,8 @@ fn explore_serves_the_paxos_default_model() {
         .port();
     let addr = format!("127.0.0.1:{port}");
     let mut child = Command::new(env!("CARGO_BIN_EXE_quorate"))
-        .args(["explore", "paxos", "--addr", &addr])
+        .args(args)
+        .args(["--addr", &addr])
         .stderr(std::process::Stdio::null())
         .spawn()
         .expect("the quorate binary starts");
@@ -130,8 +151,7 @@ fn explore_serves_the_paxos_default_model() {
     };
     let _ = child.kill();
     let _ = child.wait();
-    assert!(status.contains("PaxosNode"), "{status}");
-    assert!(status.contains("agreement"), "{status}");
+    status
 }
 
 #[test]

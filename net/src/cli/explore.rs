@@ -7,7 +7,7 @@
 use super::Failure;
 use clap::Args;
 use quorate_model::check::exit;
-use quorate_model::registry::{protocol, ConfigError, ProtocolInfo};
+use quorate_model::registry::{protocol, ConfigError, ExploreOptions, ProtocolInfo};
 use std::net::{SocketAddr, TcpListener};
 
 /// Arguments of `quorate explore`.
@@ -28,17 +28,21 @@ pub struct ExploreArgs {
     /// Address the web UI listens on.
     #[arg(long, value_name = "IP:PORT", default_value = "127.0.0.1:3000")]
     pub addr: SocketAddr,
+
+    /// Browse the quotient by the configuration's interchangeable actors (states in canonical ids).
+    #[arg(long)]
+    pub symmetry: bool,
 }
 
 /// The model side of `quorate explore`.
 pub trait Explore {
-    /// Serves stateright's Explorer on `config` (with `mutant`'s rules, if any) at `addr`, and
-    /// blocks while it serves.
+    /// Serves stateright's Explorer on `config` (with `mutant`'s rules, if any) at
+    /// `options.addr`, and blocks while it serves.
     fn explore(
         &self,
         config: &str,
         mutant: Option<&str>,
-        addr: SocketAddr,
+        options: ExploreOptions,
     ) -> Result<(), ConfigError>;
 }
 
@@ -47,9 +51,9 @@ impl Explore for ProtocolInfo {
         &self,
         config: &str,
         mutant: Option<&str>,
-        addr: SocketAddr,
+        options: ExploreOptions,
     ) -> Result<(), ConfigError> {
-        (self.explore)(config, mutant, addr)
+        (self.explore)(config, mutant, options)
     }
 }
 
@@ -99,7 +103,11 @@ pub fn run(
         "Explorer for {} / {config} at http://{}/ (Ctrl-C to stop)",
         info.name, args.addr
     );
-    explorer.explore(config, mutant.map(|m| m.name), args.addr)?;
+    let options = ExploreOptions {
+        addr: args.addr,
+        symmetry: args.symmetry,
+    };
+    explorer.explore(config, mutant.map(|m| m.name), options)?;
     Ok(exit::OK)
 }
 
@@ -117,11 +125,13 @@ mod tests {
             &self,
             config: &str,
             mutant: Option<&str>,
-            addr: SocketAddr,
+            options: ExploreOptions,
         ) -> Result<(), ConfigError> {
-            self.0
-                .borrow_mut()
-                .push((config.to_string(), mutant.map(str::to_string), addr));
+            self.0.borrow_mut().push((
+                config.to_string(),
+                mutant.map(str::to_string),
+                options.addr,
+            ));
             Ok(())
         }
     }
@@ -132,6 +142,7 @@ mod tests {
             config: config.map(Into::into),
             mutant: mutant.map(Into::into),
             addr: "127.0.0.1:0".parse().expect("literal address"),
+            symmetry: false,
         }
     }
 
