@@ -1,57 +1,20 @@
 //! The OXII suite: the honest protocol exhausts every configuration with every property holding
 //! and every `sometimes` reached, and the checker finds each mutant's counterexample.
 
-use quorate_model::check::{CheckOptions, Report, SearchMode, Verdict};
+mod common;
+
+use common::Catch;
+use quorate_model::check::SearchMode;
 use quorate_model::registry;
 
-fn run(config: &str, mutant: Option<&str>) -> Report {
-    let protocol = registry::protocol("oxii").unwrap();
-    // Mutants are explored completely too (the spaces are small), so every property the
-    // mutant breaks is reported, not only the first one found.
-    let options = CheckOptions {
-        mode: SearchMode::Bfs,
-        threads: 1,
-        ..CheckOptions::default()
-    };
-    (protocol.check)(config, mutant, &options).unwrap()
-}
-
 fn assert_verified(config: &str, expected_unique: usize) {
-    let report = run(config, None);
-    assert!(report.complete, "{config} must exhaust");
-    for property in &report.properties {
-        assert!(
-            matches!(property.verdict, Verdict::Holds | Verdict::Reached),
-            "{config}: {} is {:?}",
-            property.name,
-            property.verdict
-        );
-    }
-    assert_eq!(
-        report.states_unique, expected_unique,
-        "{config}: the state space changed"
-    );
+    common::assert_verified("oxii", config, expected_unique);
 }
 
+/// Mutants are explored completely too (the spaces are small), so every property the mutant
+/// breaks is reported, not only the first one found.
 fn assert_mutant_caught(mutant: &str) {
-    let protocol = registry::protocol("oxii").unwrap();
-    let info = protocol.mutant(mutant).unwrap();
-    let report = run(info.config, Some(mutant));
-    let violated = report.violations();
-    assert!(
-        violated.contains(&info.breaks),
-        "{mutant} must break {} on {}; violated: {violated:?}",
-        info.breaks,
-        info.config
-    );
-    let trace = report
-        .property(info.breaks)
-        .unwrap()
-        .trace
-        .as_ref()
-        .expect("a violation comes with its path");
-    assert!(!trace.is_empty());
-    assert_eq!(report.exit_code(), quorate_model::check::exit::VIOLATION);
+    common::assert_mutant_caught("oxii", mutant, SearchMode::Bfs, false, Catch::Named);
 }
 
 #[test]

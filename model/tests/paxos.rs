@@ -1,35 +1,14 @@
 //! The Paxos suite: the honest protocol passes every configuration that CI runs, and the
 //! checker finds each mutant's counterexample.
 
-use quorate_model::check::{CheckOptions, Report, SearchMode, Verdict};
+mod common;
+
+use common::Catch;
+use quorate_model::check::SearchMode;
 use quorate_model::registry;
 
-fn run(config: &str, mutant: Option<&str>) -> Report {
-    let protocol = registry::protocol("paxos").unwrap();
-    let options = CheckOptions {
-        mode: SearchMode::Bfs,
-        threads: 1,
-        stop_at_first_violation: mutant.is_some(),
-        ..CheckOptions::default()
-    };
-    (protocol.check)(config, mutant, &options).unwrap()
-}
-
 fn assert_verified(config: &str, expected_unique: usize) {
-    let report = run(config, None);
-    assert!(report.complete, "{config} must exhaust");
-    for property in &report.properties {
-        assert!(
-            matches!(property.verdict, Verdict::Holds | Verdict::Reached),
-            "{config}: {} is {:?}",
-            property.name,
-            property.verdict
-        );
-    }
-    assert_eq!(
-        report.states_unique, expected_unique,
-        "{config}: the state space changed"
-    );
+    common::assert_verified("paxos", config, expected_unique);
 }
 
 #[test]
@@ -58,27 +37,7 @@ fn honest_paxos_passes_compaction_with_snapshot_transfer() {
 }
 
 fn assert_mutant_caught(mutant: &str) {
-    let protocol = registry::protocol("paxos").unwrap();
-    let info = protocol.mutant(mutant).unwrap();
-    let report = run(info.config, Some(mutant));
-    // The search stops at the first violating state; which safety property it reports first
-    // may be agreement or one it implies (consistency, refines-sequencer).
-    let violated = report.violations();
-    assert!(
-        !violated.is_empty(),
-        "{mutant} must be caught (expected {} to break)",
-        info.breaks
-    );
-    for name in violated {
-        let trace = report
-            .property(name)
-            .unwrap()
-            .trace
-            .as_ref()
-            .expect("a violation comes with its path");
-        assert!(!trace.is_empty());
-    }
-    assert_eq!(report.exit_code(), quorate_model::check::exit::VIOLATION);
+    common::assert_mutant_caught("paxos", mutant, SearchMode::Bfs, true, Catch::Any);
 }
 
 #[test]

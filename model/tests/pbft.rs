@@ -2,35 +2,14 @@
 //! counts), the checker finds each mutant's counterexample, and an impossible configuration is
 //! refused with the rule it breaks.
 
-use quorate_model::check::{CheckOptions, Report, SearchMode, Verdict};
+mod common;
+
+use common::Catch;
+use quorate_model::check::SearchMode;
 use quorate_model::registry;
 
-fn run(config: &str, mutant: Option<&str>, mode: SearchMode) -> Report {
-    let protocol = registry::protocol("pbft").unwrap();
-    let options = CheckOptions {
-        mode,
-        threads: 1,
-        stop_at_first_violation: mutant.is_some(),
-        ..CheckOptions::default()
-    };
-    (protocol.check)(config, mutant, &options).unwrap()
-}
-
 fn assert_verified(config: &str, expected_unique: usize) {
-    let report = run(config, None, SearchMode::Bfs);
-    assert!(report.complete, "{config} must exhaust");
-    for property in &report.properties {
-        assert!(
-            matches!(property.verdict, Verdict::Holds | Verdict::Reached),
-            "{config}: {} is {:?}",
-            property.name,
-            property.verdict
-        );
-    }
-    assert_eq!(
-        report.states_unique, expected_unique,
-        "{config}: the state space changed"
-    );
+    common::assert_verified("pbft", config, expected_unique);
 }
 
 #[test]
@@ -54,24 +33,7 @@ fn most_general_byzantine_backup_cannot_break_safety() {
 }
 
 fn assert_mutant_caught(mutant: &str, mode: SearchMode) {
-    let protocol = registry::protocol("pbft").unwrap();
-    let info = protocol.mutant(mutant).unwrap();
-    let report = run(info.config, Some(mutant), mode);
-    let violated = report.violations();
-    assert!(
-        violated.contains(&info.breaks),
-        "{mutant} must break {} on {} (violated: {violated:?})",
-        info.breaks,
-        info.config
-    );
-    let trace = report
-        .property(info.breaks)
-        .unwrap()
-        .trace
-        .as_ref()
-        .expect("a violation comes with its path");
-    assert!(!trace.is_empty());
-    assert_eq!(report.exit_code(), quorate_model::check::exit::VIOLATION);
+    common::assert_mutant_caught("pbft", mutant, mode, true, Catch::Named);
 }
 
 #[test]

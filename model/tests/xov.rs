@@ -2,44 +2,23 @@
 //! checker finds each mutant's and the seed-literal replay variant's counterexample on the
 //! property it names, and the hot-account contrast between plain MVCC and delta writes shows.
 
-use quorate_model::check::{CheckOptions, Report, SearchMode, Verdict};
-use quorate_model::registry;
+mod common;
 
-fn run(config: &str, mutant: Option<&str>) -> Report {
-    let protocol = registry::protocol("xov").unwrap();
-    let options = CheckOptions {
-        mode: SearchMode::Bfs,
-        threads: 1,
-        stop_at_first_violation: mutant.is_some(),
-        ..CheckOptions::default()
-    };
-    (protocol.check)(config, mutant, &options).unwrap()
-}
+use common::Catch;
+use quorate_model::check::{Report, SearchMode, Verdict};
+use quorate_model::registry;
 
 fn verdict(report: &Report, property: &str) -> Verdict {
     report.property(property).unwrap().verdict
 }
 
-/// Every `always` property holds in a complete search; returns the report.
+/// Every `always` property holds in a complete search and a block commits; returns the report.
 fn assert_verified(config: &str, expected_unique: usize) -> Report {
-    let report = run(config, None);
-    assert!(report.complete, "{config} must exhaust");
-    for property in &report.properties {
-        assert!(
-            matches!(property.verdict, Verdict::Holds | Verdict::Reached),
-            "{config}: {} is {:?}",
-            property.name,
-            property.verdict
-        );
-    }
+    let report = common::assert_verified("xov", config, expected_unique);
     assert_eq!(
         verdict(&report, "block committed"),
         Verdict::Reached,
         "{config} must commit something"
-    );
-    assert_eq!(
-        report.states_unique, expected_unique,
-        "{config}: the state space changed"
     );
     report
 }
@@ -99,24 +78,7 @@ const BAD_POLICY: usize = 143;
 
 /// The mutant's counterexample is found, on the property the registry names, with a path.
 fn assert_mutant_caught(mutant: &str) {
-    let protocol = registry::protocol("xov").unwrap();
-    let info = protocol.mutant(mutant).unwrap();
-    let report = run(info.config, Some(mutant));
-    let violated = report.violations();
-    assert!(
-        violated.contains(&info.breaks),
-        "{mutant} must break {} on {}; violated: {violated:?}",
-        info.breaks,
-        info.config
-    );
-    let trace = report
-        .property(info.breaks)
-        .unwrap()
-        .trace
-        .as_ref()
-        .expect("a violation comes with its path");
-    assert!(!trace.is_empty());
-    assert_eq!(report.exit_code(), quorate_model::check::exit::VIOLATION);
+    common::assert_mutant_caught("xov", mutant, SearchMode::Bfs, true, Catch::Named);
 }
 
 #[test]
@@ -175,7 +137,13 @@ fn a_policy_naming_an_unknown_organisation_is_refused_with_the_rule() {
 #[test]
 fn deltas_without_the_invariant_check_also_exceed_the_supply_cap() {
     // Two concurrent mints of 1 on supply 2 of 3: unchecked, both commit and supply reaches 4.
-    let report = run("mint-cap", Some("unchecked-deltas"));
+    let report = common::run(
+        "xov",
+        "mint-cap",
+        Some("unchecked-deltas"),
+        SearchMode::Bfs,
+        true,
+    );
     assert!(
         report.violations().contains(&"supply-cap"),
         "violated: {:?}",
