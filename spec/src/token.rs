@@ -30,6 +30,20 @@ pub const fn hold_key(account: Account) -> Key {
     Key(2 * account + 1)
 }
 
+/// Keys from here up (except [`SUPPLY`]) are application data outside the token ledger:
+/// conservation and non-negativity do not speak about them.
+pub const FIRST_DATA_KEY: u32 = 1 << 31;
+
+/// The key a [`TokenOp::Snapshot`] of `account` writes.
+pub const fn snapshot_key(account: Account) -> Key {
+    Key(FIRST_DATA_KEY + account)
+}
+
+/// Whether `key` is a balance or hold (not the supply, not application data).
+pub const fn is_holding_key(key: Key) -> bool {
+    key.0 < FIRST_DATA_KEY
+}
+
 /// One token operation. Amounts must be positive (checked by `well_formed`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum TokenOp {
@@ -70,6 +84,24 @@ pub enum TokenOp {
         /// Tokens destroyed.
         amount: Value,
     },
+    /// Not a token operation: copy `account`'s balance, read with an ordinary (MVCC-checked)
+    /// read, into [`snapshot_key`] (card D5, the mixed workload's reader).
+    Snapshot {
+        /// The account read.
+        account: Account,
+    },
+}
+
+impl TokenOp {
+    /// The change this operation makes to the supply, which is also the net change it makes
+    /// to balances plus holds (card T11): `+amount` for a mint, `-amount` for a burn, else 0.
+    pub fn supply_change(&self) -> Value {
+        match *self {
+            TokenOp::Mint { amount, .. } => amount,
+            TokenOp::Burn { amount, .. } => -amount,
+            _ => 0,
+        }
+    }
 }
 
 /// Why the token application refused a transaction (the reference semantics' failures).
@@ -165,6 +197,8 @@ impl TokenApp {
                 debit(balance_key(from), from, amount)?;
                 Ok(vec![(balance_key(from), -amount), (SUPPLY, -amount)])
             }
+            // Not additive: `execute` records its absolute write.
+            TokenOp::Snapshot { .. } => Ok(Vec::new()),
         }
     }
 
@@ -231,6 +265,7 @@ impl Application for TokenApp {
                 | TokenOp::Hold { amount, .. }
                 | TokenOp::Release { amount, .. }
                 | TokenOp::Burn { amount, .. } => amount > 0,
+                TokenOp::Snapshot { .. } => true,
             })
     }
 
@@ -241,6 +276,18 @@ impl Application for TokenApp {
         let mut scratch = state.clone();
         let mut execution = Execution::output_only(Ok(()));
         for op in &tx.ops {
+            if let TokenOp::Snapshot { account } = *op {
+                let key = balance_key(account);
+                let Some(&balance) = scratch.get(&key) else {
+                    return Execution::output_only(Err(TokenError::MissingAccount(account)));
+                };
+                execution.reads.insert(key);
+                execution
+                    .writes
+                    .insert(snapshot_key(account), Write::Set(balance));
+                scratch.insert(snapshot_key(account), balance);
+                continue;
+            }
             match self.changes(&scratch, op) {
                 Err(error) => return Execution::output_only(Err(error)),
                 Ok(changes) => {
@@ -320,7 +367,7 @@ pub fn serially_equivalent<'a>(
 pub fn conserves_supply(state: &KvState) -> bool {
     let held: Value = state
         .iter()
-        .filter(|(k, _)| **k != SUPPLY)
+        .filter(|(k, _)| is_holding_key(**k))
         .map(|(_, v)| *v)
         .sum();
     held == state.get(&SUPPLY).copied().unwrap_or(0)
@@ -328,7 +375,45 @@ pub fn conserves_supply(state: &KvState) -> bool {
 
 /// T3 no negative balance or hold (for one state; callers apply it to every prefix).
 pub fn no_negative_balance(state: &KvState) -> bool {
-    state.iter().all(|(k, v)| *k == SUPPLY || *v >= 0)
+    state.iter().all(|(k, v)| !is_holding_key(*k) || *v >= 0)
+}
+
+/// How a write set changes (balances plus holds, supply) when applied to `pre`.
+pub fn holding_and_supply_change(pre: &KvState, writes: &BTreeMap<Key, Write>) -> (Value, Value) {
+    let mut post = pre.clone();
+    apply_writes(&mut post, writes);
+    let change =
+        |key: Key| post.get(&key).copied().unwrap_or(0) - pre.get(&key).copied().unwrap_or(0);
+    let holdings = writes
+        .keys()
+        .filter(|k| is_holding_key(**k))
+        .map(|k| change(*k))
+        .sum();
+    (holdings, change(SUPPLY))
+}
+
+/// Card VS3 (per-transaction conservation, a commit-time rule independent of endorser
+/// honesty) for a delta write set: the deltas on balances and holds sum to the deltas on the
+/// supply, and both equal what the operations mint minus what they burn. Reads no state, so
+/// a Byzantine endorser's credit without a debit is caught whatever the current values.
+pub fn deltas_conserve(ops: &[TokenOp], writes: &BTreeMap<Key, Write>) -> bool {
+    let expected: Value = ops.iter().map(TokenOp::supply_change).sum();
+    let (mut holdings, mut supply) = (0, 0);
+    for (key, write) in writes {
+        let Write::Delta(amount) = *write else {
+            // An absolute write of a token key inside a delta write set escapes the sums.
+            if is_holding_key(*key) || *key == SUPPLY {
+                return false;
+            }
+            continue;
+        };
+        if *key == SUPPLY {
+            supply += amount;
+        } else if is_holding_key(*key) {
+            holdings += amount;
+        }
+    }
+    holdings == expected && supply == expected
 }
 
 /// T4 supply cap: `0 <= supply <= max_supply`.

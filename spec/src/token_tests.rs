@@ -160,3 +160,40 @@ fn well_formed_requires_positive_amounts() {
     assert!(!DELTA.well_formed(&zero));
     assert!(DELTA.well_formed(&tx(1, vec![TokenOp::Mint { to: 0, amount: 1 }])));
 }
+
+#[test]
+fn snapshot_reads_the_balance_and_writes_outside_the_token_ledger() {
+    let state = TokenApp::genesis(&[2, 1]);
+    let execution = DELTA.execute(&state, &tx(1, vec![TokenOp::Snapshot { account: 1 }]));
+    assert_eq!(execution.output, Ok(()));
+    assert!(execution.reads.contains(&balance_key(1)));
+    assert_eq!(execution.writes[&snapshot_key(1)], Write::Set(1));
+    let mut after = state.clone();
+    apply_writes(&mut after, &execution.writes);
+    // The copy is application data: conservation and non-negativity ignore it.
+    assert!(conserves_supply(&after));
+    let missing = DELTA.execute(&state, &tx(2, vec![TokenOp::Snapshot { account: 9 }]));
+    assert_eq!(missing.output, Err(TokenError::MissingAccount(9)));
+}
+
+#[test]
+fn deltas_conserve_refuses_a_credit_without_a_debit() {
+    let state = TokenApp::genesis(&[2, 0]);
+    let transfer = vec![TokenOp::Transfer {
+        from: 0,
+        to: 1,
+        amount: 1,
+    }];
+    let honest = DELTA.execute(&state, &tx(1, transfer.clone())).writes;
+    assert!(deltas_conserve(&transfer, &honest));
+    assert_eq!(holding_and_supply_change(&state, &honest), (0, 0));
+    let mut forged = honest.clone();
+    forged.remove(&balance_key(0));
+    assert!(!deltas_conserve(&transfer, &forged));
+    assert_eq!(holding_and_supply_change(&state, &forged), (1, 0));
+    let mint = vec![TokenOp::Mint { to: 1, amount: 1 }];
+    let minted = DELTA.execute(&state, &tx(2, mint.clone())).writes;
+    assert!(deltas_conserve(&mint, &minted));
+    // The same mint's deltas do not conserve as a transfer.
+    assert!(!deltas_conserve(&transfer, &minted));
+}

@@ -122,11 +122,14 @@ pub enum Code {
     MissingAccount,
     /// Checked arithmetic overflowed.
     Overflow,
+    /// A delta write set creates or destroys tokens its operations do not mint or burn
+    /// (card VS3).
+    DeltaConservationFailure,
 }
 
 impl Code {
     /// Every code, in the order reports list them.
-    pub const ALL: [Code; 9] = [
+    pub const ALL: [Code; 10] = [
         Code::Valid,
         Code::BadPayload,
         Code::DuplicateTxid,
@@ -136,6 +139,7 @@ impl Code {
         Code::SupplyCapExceeded,
         Code::MissingAccount,
         Code::Overflow,
+        Code::DeltaConservationFailure,
     ];
 
     /// Fabric's spelling.
@@ -150,6 +154,7 @@ impl Code {
             Code::SupplyCapExceeded => "SUPPLY_CAP_EXCEEDED",
             Code::MissingAccount => "MISSING_ACCOUNT",
             Code::Overflow => "OVERFLOW",
+            Code::DeltaConservationFailure => "DELTA_CONSERVATION_FAILURE",
         }
     }
 }

@@ -68,5 +68,5 @@ fn codes_have_fabric_names() {
         Code::from(TokenError::SupplyCapExceeded),
         Code::SupplyCapExceeded
     );
-    assert_eq!(Code::ALL.len(), 9);
+    assert_eq!(Code::ALL.len(), 10);
 }

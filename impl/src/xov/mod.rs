@@ -25,7 +25,9 @@ pub use client::{Client, ClientState};
 pub use orderer::{Orderer, OrdererState};
 pub use peer::{Peer, PeerState};
 pub use rules::{
-    ApplyInvalid, Honest, IgnorePolicy, Rules, SeedLiteral, SkipMvcc, UncheckedDeltas,
+    ApplyInvalid, CheckedDeltaReads, DropInvalid, Honest, IgnorePolicy, LocalOrder,
+    NoConservationCheck, NoVersionBump, NonAtomicApply, RelaxOnly, Rules, SeedLiteral, SkipMvcc,
+    UncheckedDeltas,
 };
 
 /// A client's signed proposal: the signature binds the transaction id (client, sequence).

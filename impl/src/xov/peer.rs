@@ -17,7 +17,7 @@ use crate::component::{node_id, CowLens};
 use crate::crypto::{Crypto, Keyring, NodeId, Signer};
 use crate::paxos::learner::Learner;
 use crate::paxos::{LearnerState, Value};
-use quorate_spec::token::TokenApp;
+use quorate_spec::token::{deltas_conserve, is_holding_key, TokenApp};
 use quorate_spec::xov::{
     apply_versioned, mvcc_check, values, versioned_genesis, Code, Org, Policy, RwSet, Version,
     VersionedState,
@@ -52,6 +52,9 @@ pub struct Peer<C: Crypto, R: Rules> {
     pub genesis: Arc<KvState>,
     /// Delivers ordered blocks without gaps.
     pub learner: Learner<crate::paxos::Honest>,
+    /// A Byzantine endorser (card D7): it signs simulation results with every write that
+    /// lowers a balance or hold removed, i.e. credits with no debit. Its commits stay honest.
+    pub forges_credits: bool,
     _rules: PhantomData<fn() -> R>,
 }
 
@@ -106,6 +109,7 @@ impl<C: Crypto, R: Rules> Peer<C, R> {
             genesis,
             // Deliveries are never lost in the model, so a gap is only a reordering: never ask.
             learner: Learner::new(id, peers, u64::MAX / 2),
+            forges_credits: false,
             _rules: PhantomData,
         }
     }
@@ -127,12 +131,25 @@ impl<C: Crypto, R: Rules> Peer<C, R> {
         proposal: &Proposal<C>,
     ) -> Result<Endorsed, quorate_spec::token::TokenError> {
         let tx = proposal.value();
-        let execution = self.app.execute(&values(world), tx);
+        let state = values(world);
+        let mut execution = self.app.execute(&state, tx);
         execution.output?;
+        if self.forges_credits {
+            execution.writes.retain(|key, write| match *write {
+                Write::Delta(amount) => !is_holding_key(*key) || amount >= 0,
+                Write::Set(value) => {
+                    !is_holding_key(*key) || value >= state.get(key).copied().unwrap_or(0)
+                }
+                Write::Delete => true,
+            });
+        }
         let reads = execution
             .reads
             .iter()
-            .filter(|key| !matches!(execution.writes.get(key), Some(Write::Delta(_))))
+            .filter(|key| {
+                !R::EXEMPT_DELTA_READS
+                    || !matches!(execution.writes.get(key), Some(Write::Delta(_)))
+            })
             .map(|key| (*key, world.get(key).map(|(_, version)| *version)))
             .collect();
         Ok(Endorsed {
@@ -185,8 +202,14 @@ impl<C: Crypto, R: Rules> Peer<C, R> {
     ) -> Vec<Code> {
         let mut reserved_in_block = BTreeSet::new();
         let mut written_in_block: BTreeSet<Key> = BTreeSet::new();
-        let mut codes = Vec::with_capacity(txs.len());
-        for (position, tx) in txs.iter().enumerate() {
+        let mut codes = vec![Code::Valid; txs.len()];
+        let mut order: Vec<usize> = (0..txs.len()).collect();
+        if R::LOCAL_ORDER && !order.is_empty() {
+            let by = self.id as usize % order.len();
+            order.rotate_left(by);
+        }
+        for position in order {
+            let tx = &txs[position];
             let verdict =
                 self.validate_one(world, txids, &mut reserved_in_block, &written_in_block, tx);
             let version = Version {
@@ -195,21 +218,62 @@ impl<C: Crypto, R: Rules> Peer<C, R> {
             };
             match verdict {
                 Ok(rwset) => {
-                    apply_versioned(world, &rwset.writes, version);
+                    self.apply(world, &rwset.writes, version);
                     written_in_block.extend(rwset.writes.keys().copied());
-                    codes.push(Code::Valid);
                 }
                 Err((code, rwset)) => {
-                    if let (false, Some(rwset)) = (R::SKIP_INVALID, rwset) {
-                        apply_versioned(world, &rwset.writes, version);
+                    match rwset {
+                        Some(rwset) if !R::SKIP_INVALID => {
+                            self.apply(world, &rwset.writes, version)
+                        }
+                        Some(rwset) if !R::ATOMIC_APPLY && token_rule_code(code) => {
+                            self.apply_deltas_until_failure(world, &rwset.writes, version)
+                        }
+                        _ => {}
                     }
-                    codes.push(code);
+                    codes[position] = code;
                 }
             }
         }
         // Errata 1: every id ever ordered is taken, whatever its code.
         txids.extend(txs.iter().map(|tx| tx.id()));
         codes
+    }
+
+    /// Applies a valid write set at `version`; deltas bump the version unless the rules say not.
+    fn apply(&self, world: &mut VersionedState, writes: &BTreeMap<Key, Write>, version: Version) {
+        let kept: Vec<(Key, Version)> = if R::BUMP_DELTA_VERSION {
+            Vec::new()
+        } else {
+            writes
+                .iter()
+                .filter(|(_, w)| matches!(w, Write::Delta(_)))
+                .filter_map(|(k, _)| world.get(k).map(|(_, v)| (*k, *v)))
+                .collect()
+        };
+        apply_versioned(world, writes, version);
+        for (key, old) in kept {
+            if let Some(entry) = world.get_mut(&key) {
+                entry.1 = old;
+            }
+        }
+    }
+
+    /// Card BD4 only: each write checked alone against the invariants and applied at once,
+    /// stopping at the first that fails.
+    fn apply_deltas_until_failure(
+        &self,
+        world: &mut VersionedState,
+        writes: &BTreeMap<Key, Write>,
+        version: Version,
+    ) {
+        for (key, write) in writes {
+            let single = BTreeMap::from([(*key, *write)]);
+            if self.app.check_invariants(&values(world), &single).is_err() {
+                return;
+            }
+            self.apply(world, &single, version);
+        }
     }
 
     #[allow(clippy::type_complexity)]
@@ -233,8 +297,20 @@ impl<C: Crypto, R: Rules> Peer<C, R> {
         if !reserved_in_block.insert(tx.id()) && R::UNIQUE_TXID {
             return fail(Code::DuplicateTxid);
         }
+        if R::CHECK_TX_CONSERVATION
+            && rwset.has_delta()
+            && !deltas_conserve(&tx.proposal.value().ops, &rwset.writes)
+        {
+            return fail(Code::DeltaConservationFailure);
+        }
         if R::CHECK_MVCC {
-            if let Err(code) = mvcc_check(world, written_in_block, &rwset.reads) {
+            let checked: BTreeMap<Key, Option<Version>> = rwset
+                .reads
+                .iter()
+                .filter(|(key, _)| R::CHECK_WRITTEN_READS || !rwset.writes.contains_key(key))
+                .map(|(key, version)| (*key, *version))
+                .collect();
+            if let Err(code) = mvcc_check(world, written_in_block, &checked) {
                 return fail(code);
             }
         }
@@ -295,6 +371,19 @@ impl<C: Crypto, R: Rules> Peer<C, R> {
             block,
             &plain,
         );
-        Arc::make_mut(&mut peer.ledger).push(txs.into_iter().zip(codes).collect());
+        let recorded = txs
+            .into_iter()
+            .zip(codes)
+            .filter(|(_, code)| R::RECORD_INVALID || *code == Code::Valid)
+            .collect();
+        Arc::make_mut(&mut peer.ledger).push(recorded);
     }
+}
+
+/// The codes of the commit-time token rules (card S2/S3), the ones BD4 fails part-way through.
+fn token_rule_code(code: Code) -> bool {
+    matches!(
+        code,
+        Code::MissingAccount | Code::NegativeBalance | Code::SupplyCapExceeded | Code::Overflow
+    )
 }

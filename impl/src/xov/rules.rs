@@ -23,6 +23,24 @@ pub trait Rules:
     const CHECK_POLICY: bool = true;
     /// Whether a transaction id may be taken only once (errata 1; card G7).
     const UNIQUE_TXID: bool = true;
+    /// Whether each peer validates a block in its own local order (a rotation by its id)
+    /// instead of the delivered order.
+    const LOCAL_ORDER: bool = false;
+    /// Whether invalid transactions stay in the ledger, marked (Fabric keeps them, §3.4).
+    const RECORD_INVALID: bool = true;
+    /// Whether a delta write set is checked as a whole and then applied at once (card S3/S4).
+    const ATOMIC_APPLY: bool = true;
+    /// Whether delta write sets must conserve tokens per transaction (card VS3; off
+    /// reproduces the seed, which relies on endorsers alone, card G16).
+    const CHECK_TX_CONSERVATION: bool = true;
+    /// Whether a delta commit gives its key a new version (card G9).
+    const BUMP_DELTA_VERSION: bool = true;
+    /// Whether reads of keys the transaction also writes are MVCC-checked (card BD1: off is
+    /// "just relaxing MVCC" while keeping absolute writes).
+    const CHECK_WRITTEN_READS: bool = true;
+    /// Whether endorsers leave reads of keys the transaction changes by a delta out of the
+    /// MVCC-checked read set (card G3).
+    const EXEMPT_DELTA_READS: bool = true;
 }
 
 macro_rules! variant {
@@ -80,4 +98,57 @@ variant!(
     "seed-literal",
     "seed-literal validation: no transaction-id uniqueness, replays stopped only by MVCC",
     UNIQUE_TXID = false
+);
+variant!(
+    /// Each peer validates a block's transactions in its own local order (rotated by its id),
+    /// as if it had ordered them itself: peers disagree on codes.
+    LocalOrder,
+    "local-order",
+    "each peer validates a block in its own order instead of the delivered one",
+    LOCAL_ORDER = true
+);
+variant!(
+    /// Invalid transactions are left out of the ledger instead of kept with their code.
+    DropInvalid,
+    "drop-invalid",
+    "invalid transactions are dropped from the ledger instead of recorded with their code",
+    RECORD_INVALID = false
+);
+variant!(
+    /// Card BD4: each delta is applied as soon as it passes on its own; a later failing
+    /// delta of the same transaction leaves the earlier ones applied.
+    NonAtomicApply,
+    "non-atomic-apply",
+    "BD4: deltas applied one by one, a failing transaction leaves its earlier deltas applied",
+    ATOMIC_APPLY = false
+);
+variant!(
+    /// The seed's rule (card G16): no per-transaction conservation check, so a Byzantine
+    /// endorser inside a 1-of-n policy can sign a credit with no debit.
+    NoConservationCheck,
+    "no-conservation-check",
+    "VS3 off (the seed's rule): a delta write set that creates tokens commits",
+    CHECK_TX_CONSERVATION = false
+);
+variant!(
+    /// Card BD9: a delta commit keeps the key's old version.
+    NoVersionBump,
+    "no-version-bump",
+    "BD9: delta commits keep the old version, so an ordinary reader of the key is not invalidated",
+    BUMP_DELTA_VERSION = false
+);
+variant!(
+    /// Card BD1: MVCC skipped on reads of keys the transaction writes, absolute writes kept.
+    RelaxOnly,
+    "relax-only",
+    "BD1: reads of written keys not MVCC-checked while writes stay absolute (lost update)",
+    CHECK_WRITTEN_READS = false
+);
+variant!(
+    /// Endorsers record reads of delta keys as ordinary MVCC-checked reads: delta writes keep
+    /// plain MVCC's contention, so a hot-account credit aborts although `Ref` would succeed.
+    CheckedDeltaReads,
+    "checked-delta-reads",
+    "endorsers MVCC-check reads of delta keys, so delta transfers abort spuriously",
+    EXEMPT_DELTA_READS = false
 );

@@ -13,9 +13,12 @@ use crate::registry::{
 use crate::system::{System, SystemState};
 use quorate_impl::crypto::{Keyring, Signer, Symbolic};
 use quorate_impl::xov::{
-    ApplyInvalid, Client, Honest, IgnorePolicy, Orderer, Peer, PeerState, Rules, SeedLiteral,
-    SkipMvcc, Submission, UncheckedDeltas, XovNode, XovState,
+    ApplyInvalid, CheckedDeltaReads, Client, DropInvalid, Honest, IgnorePolicy, LocalOrder,
+    NoConservationCheck, NoVersionBump, NonAtomicApply, Orderer, Peer, PeerState, RelaxOnly, Rules,
+    SeedLiteral, SkipMvcc, Submission, UncheckedDeltas, XovNode, XovState,
 };
+
+mod properties;
 use quorate_spec::token::{
     conserves_supply, no_negative_balance, serially_equivalent, within_supply_cap, TokenApp,
     TokenOp,
@@ -74,6 +77,8 @@ pub struct XovConfig {
     pub max_block: usize,
     /// The behaviour a `sometimes` property must witness, so the configuration is not vacuous.
     pub witness: Witness,
+    /// The peer that endorses as a Byzantine endorser, crediting with no debit (card D7).
+    pub forging_endorser: Option<NodeId>,
 }
 
 /// What a configuration exists to exercise.
@@ -83,7 +88,8 @@ pub enum Witness {
     TwoValidInOneBlock,
     /// Some transaction gets this code; with plain MVCC on the hot account, additionally the
     /// `always` property that no block holds two valid transactions (the seed 002 claim:
-    /// one update of a hot key per block).
+    /// one update of a hot key per block), and card T6 as an expected failure: a `sometimes`
+    /// property that a spurious abort is reached instead of the `always` one.
     Code(Code, bool),
 }
 
@@ -105,6 +111,11 @@ impl XovConfig {
             return Err(ConfigError(format!(
                 "genesis balances {:?} must be non-negative and sum to at most max_supply {}",
                 self.balances, self.max_supply
+            )));
+        }
+        if let Some(peer) = self.forging_endorser.filter(|p| !PEERS.contains(p)) {
+            return Err(ConfigError(format!(
+                "forging_endorser {peer} is not a peer; peers are {PEERS:?}"
             )));
         }
         if let Some(org) = self
@@ -137,7 +148,7 @@ impl XovConfig {
         let mut actors: Vec<Node<R>> = PEERS
             .iter()
             .map(|&id| {
-                XovNode::Peer(Peer::new(
+                let mut peer = Peer::new(
                     Signer::symbolic(id),
                     keyring.clone(),
                     orgs.clone(),
@@ -145,7 +156,9 @@ impl XovConfig {
                     self.app(),
                     genesis.clone(),
                     PEERS.to_vec(),
-                ))
+                );
+                peer.forges_credits = self.forging_endorser == Some(id);
+                XovNode::Peer(peer)
             })
             .collect();
         actors.push(XovNode::Orderer(Orderer {
@@ -193,16 +206,23 @@ impl XovConfig {
             .property(Expectation::Always, "refines-sequencer", |_, s| {
                 refines::<R>(s)
             })
+            .property(Expectation::Always, "atomicity", properties::atomicity::<R>)
+            .property(Expectation::Always, "per-tx-conservation", properties::per_tx_conservation::<R>)
+            .property(Expectation::Always, "reads-current", properties::reads_current::<R>)
             .property(Expectation::Sometimes, "block committed", |_, s| {
                 peers::<R>(s).any(|p| p.ledger.iter().any(|b| b.iter().any(|(_, c)| *c == Code::Valid)))
             })
             ;
         match self.witness {
-            Witness::TwoValidInOneBlock => system.property(
-                Expectation::Sometimes,
-                "two valid txs in one block",
-                |_, s| max_valid_per_block::<R>(s) >= 2,
-            ),
+            Witness::TwoValidInOneBlock => system
+                .property(
+                    Expectation::Sometimes,
+                    "two valid txs in one block",
+                    |_, s| max_valid_per_block::<R>(s) >= 2,
+                )
+                .property(Expectation::Always, "no-spurious-abort", |m, s| {
+                    !properties::spurious_abort::<R>(m, s)
+                }),
             Witness::Code(code, one_per_block) => {
                 let witness: fn(&XovSystem<R>, &State<R>) -> bool = match code {
                     Code::MvccReadConflict => |_, s| any_code::<R>(s, Code::MvccReadConflict),
@@ -212,15 +232,26 @@ impl XovConfig {
                         |_, s| any_code::<R>(s, Code::EndorsementPolicyFailure)
                     }
                     Code::SupplyCapExceeded => |_, s| any_code::<R>(s, Code::SupplyCapExceeded),
+                    Code::DeltaConservationFailure => {
+                        |_, s| any_code::<R>(s, Code::DeltaConservationFailure)
+                    }
                     _ => |_, s| peers::<R>(s).any(|p| entries(p).any(|(_, c)| *c != Code::Valid)),
                 };
                 let system = system.property(Expectation::Sometimes, code_witness(code), witness);
                 if one_per_block {
-                    system.property(Expectation::Always, "one valid tx per block", |_, s| {
-                        max_valid_per_block::<R>(s) <= 1
-                    })
-                } else {
                     system
+                        .property(Expectation::Always, "one valid tx per block", |_, s| {
+                            max_valid_per_block::<R>(s) <= 1
+                        })
+                        .property(
+                            Expectation::Sometimes,
+                            "spurious abort (T6 fails)",
+                            properties::spurious_abort::<R>,
+                        )
+                } else {
+                    system.property(Expectation::Always, "no-spurious-abort", |m, s| {
+                        !properties::spurious_abort::<R>(m, s)
+                    })
                 }
             }
         }
@@ -235,6 +266,7 @@ fn code_witness(code: Code) -> &'static str {
         Code::DuplicateTxid => "some tx DUPLICATE_TXID",
         Code::EndorsementPolicyFailure => "some tx ENDORSEMENT_POLICY_FAILURE",
         Code::SupplyCapExceeded => "some tx SUPPLY_CAP_EXCEEDED",
+        Code::DeltaConservationFailure => "some tx DELTA_CONSERVATION_FAILURE",
         _ => "some tx invalid",
     }
 }
@@ -396,6 +428,7 @@ pub fn configs() -> Vec<(ConfigInfo, XovConfig)> {
         ],
         max_block: 2,
         witness: Witness::TwoValidInOneBlock,
+        forging_endorser: None,
     };
     let double_spend = XovConfig {
         clients: vec![
@@ -461,11 +494,39 @@ pub fn configs() -> Vec<(ConfigInfo, XovConfig)> {
                     ClientSpec::honest(transfer(0, 1, 1)),
                 ],
                 witness: Witness::Code(Code::EndorsementPolicyFailure, false),
+                ..hot.clone()
+            },
+        ),
+        (
+            info("mixed", "card D5: a delta transfer of 1 from account 0 (balance 2) to account 1, concurrent with a plain reader copying account 1's balance (MVCC-checked read) to a data key", MIXED),
+            XovConfig {
+                clients: vec![
+                    ClientSpec::honest(transfer(0, 1, 1)),
+                    ClientSpec::honest(TokenOp::Snapshot { account: 1 }),
+                ],
+                witness: Witness::Code(Code::MvccReadConflict, false),
+                ..hot.clone()
+            },
+        ),
+        (
+            info("byzantine-endorser", "card D7: policy OR(org 0, org 1); peer 1 endorses a transfer of 1 from account 0 to 1 as a credit with no debit, the client asks peer 1 only; another client's transfer is endorsed by peer 0 only", BYZANTINE_ENDORSER),
+            XovConfig {
+                policy: Policy::Or(vec![Policy::Org(0), Policy::Org(1)]),
+                clients: vec![
+                    ClientSpec { endorsers: vec![1], ..ClientSpec::honest(transfer(0, 1, 1)) },
+                    ClientSpec { endorsers: vec![0], ..ClientSpec::honest(transfer(0, 1, 1)) },
+                ],
+                witness: Witness::Code(Code::DeltaConservationFailure, false),
+                forging_endorser: Some(1),
                 ..hot
             },
         ),
     ]
 }
+
+/// Pinned state counts of the configurations added for the token card's D5 and D7.
+const MIXED: usize = 259;
+const BYZANTINE_ENDORSER: usize = 109;
 
 /// Mutants with the property each breaks and the configuration that shows it.
 pub fn mutants() -> Vec<MutantInfo> {
@@ -500,6 +561,48 @@ pub fn mutants() -> Vec<MutantInfo> {
             breaks: "at-most-once",
             config: "replay",
         },
+        MutantInfo {
+            name: LocalOrder::NAME,
+            summary: LocalOrder::SUMMARY,
+            breaks: "agreement",
+            config: "double-spend-plain",
+        },
+        MutantInfo {
+            name: DropInvalid::NAME,
+            summary: DropInvalid::SUMMARY,
+            breaks: "refines-sequencer",
+            config: "bad-policy",
+        },
+        MutantInfo {
+            name: NonAtomicApply::NAME,
+            summary: NonAtomicApply::SUMMARY,
+            breaks: "atomicity",
+            config: "mint-cap",
+        },
+        MutantInfo {
+            name: NoConservationCheck::NAME,
+            summary: NoConservationCheck::SUMMARY,
+            breaks: "conservation",
+            config: "byzantine-endorser",
+        },
+        MutantInfo {
+            name: NoVersionBump::NAME,
+            summary: NoVersionBump::SUMMARY,
+            breaks: "reads-current",
+            config: "mixed",
+        },
+        MutantInfo {
+            name: RelaxOnly::NAME,
+            summary: RelaxOnly::SUMMARY,
+            breaks: "serial-equivalence",
+            config: "hot-plain",
+        },
+        MutantInfo {
+            name: CheckedDeltaReads::NAME,
+            summary: CheckedDeltaReads::SUMMARY,
+            breaks: "no-spurious-abort",
+            config: "hot-delta",
+        },
     ]
 }
 
@@ -526,6 +629,13 @@ impl Dispatch for XovDispatch {
             Some(UncheckedDeltas::NAME) => task.run(names, cfg.system::<UncheckedDeltas>()),
             Some(IgnorePolicy::NAME) => task.run(names, cfg.system::<IgnorePolicy>()),
             Some(SeedLiteral::NAME) => task.run(names, cfg.system::<SeedLiteral>()),
+            Some(LocalOrder::NAME) => task.run(names, cfg.system::<LocalOrder>()),
+            Some(DropInvalid::NAME) => task.run(names, cfg.system::<DropInvalid>()),
+            Some(NonAtomicApply::NAME) => task.run(names, cfg.system::<NonAtomicApply>()),
+            Some(NoConservationCheck::NAME) => task.run(names, cfg.system::<NoConservationCheck>()),
+            Some(NoVersionBump::NAME) => task.run(names, cfg.system::<NoVersionBump>()),
+            Some(RelaxOnly::NAME) => task.run(names, cfg.system::<RelaxOnly>()),
+            Some(CheckedDeltaReads::NAME) => task.run(names, cfg.system::<CheckedDeltaReads>()),
             Some(other) => return Err(ConfigError(format!("unknown xov mutant {other:?}"))),
         })
     }
@@ -547,6 +657,11 @@ pub fn protocol() -> ProtocolInfo {
             ("at-most-once", "T8: a transaction id is valid at most once (no replayed double spend)"),
             ("endorsement-policy", "every valid transaction's endorsements agree and satisfy the policy"),
             ("refines-sequencer", "every peer's ledger is a prefix of the sequencer's log of submitted broadcasts"),
+            ("atomicity", "T7: each peer's state is genesis plus the valid transactions' write sets in ledger order; nothing of an invalid one"),
+            ("per-tx-conservation", "T11: each valid transaction changes balances plus holds by what it changes the supply by, = its mints minus burns"),
+            ("reads-current", "T10: each checked read of a valid transaction names its key's version in the serial state before it (deltas bump versions)"),
+            ("no-spurious-abort", "T6: a token operation aborted on MVCC, funds or cap only if Ref also fails on the serial state before it (not claimed on hot-plain)"),
+            ("spurious abort (T6 fails)", "sometimes (hot-plain): card T6's expected failure under plain MVCC is reached"),
             (crate::deadlock::DEADLOCK_FREE, "no client left with an unfinished transaction when nothing can happen (on unless --no-deadlock)"),
             ("block committed", "sometimes: a valid transaction commits"),
             ("two valid txs in one block", "sometimes (hot-delta): a block holds two valid updates of the hot account"),
