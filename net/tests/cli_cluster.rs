@@ -94,3 +94,38 @@ fn a_paxos_cluster_survives_a_sigkill_and_its_ledgers_agree() {
     assert!(stdout.contains("ledgers agree up to height"), "{stdout}");
     assert!(!stdout.contains("DIVERGES"), "{stdout}");
 }
+
+#[test]
+fn a_pbft_cluster_runs_signed_requests_and_its_ledgers_agree() {
+    let dir = std::env::temp_dir().join(format!("quorate-pbft-cluster-{}", std::process::id()));
+    let out = quorate(&[
+        "cluster",
+        "--protocol",
+        "pbft",
+        "--nodes",
+        "4",
+        "--clients",
+        "2",
+        "--duration",
+        "4",
+        "--dir",
+        dir.to_str().unwrap(),
+    ]);
+    let stdout = text(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        text(&out.stderr)
+    );
+    assert!(stdout.contains("crypto bound:"), "{stdout}");
+    assert!(stdout.contains("ledgers agree up to height"), "{stdout}");
+    assert!(!stdout.contains("DIVERGES"), "{stdout}");
+    let three = quorate(&["cluster", "--protocol", "pbft", "--nodes", "5"]);
+    assert_eq!(three.status.code(), Some(2));
+    assert!(
+        text(&three.stderr).contains("n = 3f+1"),
+        "{}",
+        text(&three.stderr)
+    );
+}
