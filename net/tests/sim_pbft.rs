@@ -70,10 +70,10 @@ fn lossy_partitioned_runs_still_complete() {
 
 #[test]
 fn a_seed_replays_exactly_and_another_seed_differs() {
-    let first = run(lossy(7)).unwrap();
-    let again = run(lossy(7)).unwrap();
+    let first = run(lossy(1)).unwrap();
+    let again = run(lossy(1)).unwrap();
     assert_eq!(first, again, "same seed, same run, same traces");
-    let other = run(lossy(8)).unwrap();
+    let other = run(lossy(2)).unwrap();
     assert_ne!(first.trace_digest, other.trace_digest);
 }
 
