@@ -7,17 +7,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Args;
-use quorate_impl::crypto::{ed25519_keypair_from_seed, Ed25519, NodeId, Signer};
-use quorate_impl::paxos::Honest;
+use quorate_impl::crypto::{ed25519_keypair_from_seed, Ed25519, Ed25519SecretKey, NodeId, Signer};
 use quorate_model::check::exit;
-use quorate_net::protocols::paxos::{PaxosDeployment, PaxosKv};
-use quorate_net::protocols::Observed;
+use quorate_net::protocols::{Deployment, Observed};
 use quorate_net::quic::config::{load_secret, to_hex};
 use quorate_net::quic::{run_member, Cluster, EphemeralDisk, MemberOptions, Moment};
 use quorate_net::store::RedbDisk;
 use rand_core::RngCore;
 
-use super::Failure;
+use super::{for_protocol, Failure};
 
 /// Arguments of `quorate keygen`.
 #[derive(Args, Debug)]
@@ -103,9 +101,7 @@ pub struct SubmitArgs {
 }
 
 /// Loads the cluster and key and checks that the key is the one pinned for `id`.
-fn identity(
-    args: &MemberArgs,
-) -> Result<(Arc<Cluster>, quorate_impl::crypto::Ed25519SecretKey), Failure> {
+fn identity(args: &MemberArgs) -> Result<(Arc<Cluster>, Ed25519SecretKey), Failure> {
     let cluster = Cluster::load(&args.config).map_err(Failure::Usage)?;
     let secret = load_secret(&args.key).map_err(Failure::Usage)?;
     match cluster.keyring.get(args.id) {
@@ -142,11 +138,32 @@ pub fn node(args: &NodeArgs) -> Result<i32, Failure> {
     }
     std::fs::create_dir_all(&args.data)
         .map_err(|e| Failure::Usage(format!("--data {}: {e}", args.data.display())))?;
+    let protocol = cluster.protocol.clone();
+    for_protocol!(
+        protocol.as_str(),
+        "protocol =",
+        run_node(args, cluster, secret)
+    )
+}
+
+/// Deployment for `cluster`'s size, or the size rule it breaks.
+pub fn deployment<D: Deployment<Ed25519>>(cluster: &Cluster) -> Result<D, Failure> {
+    D::with_servers(cluster.replicas())
+        .map_err(|e| Failure::Usage(format!("cluster file, protocol {}: {e}", cluster.protocol)))
+}
+
+fn run_node<D: Deployment<Ed25519>>(
+    args: &NodeArgs,
+    cluster: Arc<Cluster>,
+    secret: Ed25519SecretKey,
+) -> Result<i32, Failure> {
+    let id = args.member.id;
     let disk = RedbDisk::open_path(&args.data.join("node.redb"))
         .map_err(|e| Failure::Usage(format!("--data {}: {e}", args.data.display())))?;
-    let deployment = PaxosDeployment::new(cluster.replicas());
-    let actor: PaxosKv<Ed25519> =
-        deployment.replica::<Ed25519, Honest>(id, Arc::new(cluster.keyring.clone()));
+    let actor = deployment::<D>(&cluster)?.server(
+        Signer::new(id, secret.clone()),
+        Arc::new(cluster.keyring.clone()),
+    );
     // A panic anywhere (host loop or a link task) ends the process: the store keeps only
     // committed steps, and the next start is a new incarnation whose trace header follows.
     let default_hook = std::panic::take_hook();
@@ -170,7 +187,7 @@ pub fn node(args: &NodeArgs) -> Result<i32, Failure> {
         |host, moment| {
             if moment == Moment::Tick {
                 let exported = host.disk().ledger_head().0;
-                if let Some(new) = PaxosKv::<Ed25519>::committed(host.state(), exported) {
+                if let Some(new) = D::Actor::committed(host.state(), exported) {
                     if let Err(e) = host.disk_mut().export_ledger(&new) {
                         eprintln!("error: node {id}: ledger export: {e}");
                         std::process::abort();
@@ -237,9 +254,25 @@ pub fn submit(args: &SubmitArgs) -> Result<i32, Failure> {
             "--ops 0: submit at least one transaction".into(),
         ));
     }
-    let deployment = PaxosDeployment::new(cluster.replicas());
-    let actor: PaxosKv<Ed25519> =
-        deployment.client::<Ed25519, Honest>(Signer::new(id, secret.clone()), args.ops);
+    let protocol = cluster.protocol.clone();
+    for_protocol!(
+        protocol.as_str(),
+        "protocol =",
+        run_submit(args, cluster, secret)
+    )
+}
+
+fn run_submit<D: Deployment<Ed25519>>(
+    args: &SubmitArgs,
+    cluster: Arc<Cluster>,
+    secret: Ed25519SecretKey,
+) -> Result<i32, Failure> {
+    let id = args.member.id;
+    let actor = deployment::<D>(&cluster)?.client(
+        Signer::new(id, secret.clone()),
+        Arc::new(cluster.keyring.clone()),
+        args.ops,
+    );
     let options = MemberOptions {
         max_frame: args.member.max_frame,
         ..MemberOptions::default()
@@ -257,7 +290,7 @@ pub fn submit(args: &SubmitArgs) -> Result<i32, Failure> {
         EphemeralDisk,
         options,
         |host, _| {
-            let now_done = PaxosKv::<Ed25519>::completed(host.state()).unwrap_or(0);
+            let now_done = D::Actor::completed(host.state()).unwrap_or(0);
             if now_done > done {
                 latencies.push(last.elapsed());
                 last = std::time::Instant::now();

@@ -15,6 +15,23 @@ pub mod soak;
 
 use std::io;
 
+/// Calls `$run::<D>(args...)` with `D` the [`quorate_net::protocols::Deployment`] of the
+/// protocol named by `$protocol`; any other name is a usage error naming the hosted ones.
+macro_rules! for_protocol {
+    ($protocol:expr, $what:expr, $run:ident($($arg:expr),*)) => {
+        match $protocol {
+            "paxos" => $run::<quorate_net::protocols::paxos::PaxosDeployment>($($arg),*),
+            "pbft" => $run::<quorate_net::protocols::pbft::PbftDeployment>($($arg),*),
+            other => Err($crate::cli::Failure::Usage(format!(
+                "{} {other:?}: the hosted protocols are {:?}",
+                $what,
+                quorate_net::protocols::HOSTED
+            ))),
+        }
+    };
+}
+pub(crate) use for_protocol;
+
 /// Why a subcommand stopped without an outcome of its own.
 #[derive(Debug)]
 pub enum Failure {

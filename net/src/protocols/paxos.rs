@@ -7,10 +7,11 @@ use std::time::Duration;
 
 use quorate_impl::crypto::{Crypto, Keyring, NodeId, Signer};
 use quorate_impl::paxos::{Client, Honest, NodeState, PaxosNode, Replica, Rules};
+use quorate_impl::quorum;
 use quorate_impl::trace::digest;
 use quorate_spec::{Application, Key, KvOp, KvStore};
 
-use super::{Committed, Observed};
+use super::{Committed, Deployment, Observed};
 
 /// A deployed Paxos node over the key-value store with honest rules.
 pub type PaxosKv<C> = PaxosNode<C, KvStore, Honest>;
@@ -148,5 +149,44 @@ impl PaxosDeployment {
             actors.push(self.client(Signer::symbolic(id), operations));
         }
         actors
+    }
+}
+
+impl<C: Crypto> Deployment<C> for PaxosDeployment
+where
+    PaxosKv<C>: Observed + 'static,
+    <PaxosKv<C> as stateright::actor::Actor>::Msg: Send + 'static,
+    <PaxosKv<C> as stateright::actor::Actor>::Storage: crate::store::StorageLayout,
+{
+    type Actor = PaxosKv<C>;
+
+    fn with_servers(servers: usize) -> Result<Self, String> {
+        let faults = quorum::crash_max_faults(servers);
+        quorum::check_crash_config(servers, faults).map_err(|e| e.to_string())?;
+        if servers != 2 * faults + 1 {
+            return Err(format!(
+                "{servers} replicas: Paxos wants an odd number (n = 2f+1); an even one adds a \
+                 replica that tolerates no extra fault"
+            ));
+        }
+        Ok(PaxosDeployment::new(servers))
+    }
+
+    fn servers(&self) -> usize {
+        self.replicas
+    }
+
+    fn server(&self, signer: Signer<C>, keyring: Arc<Keyring<C>>) -> Self::Actor {
+        // Paxos replicas sign nothing: only clients' requests carry signatures.
+        self.replica::<C, Honest>(signer.id(), keyring)
+    }
+
+    fn client(&self, signer: Signer<C>, _keyring: Arc<Keyring<C>>, operations: u64) -> Self::Actor {
+        PaxosDeployment::client::<C, Honest>(self, signer, operations)
+    }
+
+    fn verifications_per_tx(&self, _batch: f64) -> f64 {
+        // The leader verifies each request once before proposing it; replies are unsigned.
+        1.0
     }
 }

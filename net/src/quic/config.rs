@@ -96,10 +96,11 @@ impl Cluster {
     /// Validates a cluster file's text.
     pub fn parse(text: &str) -> Result<Cluster, String> {
         let file: ClusterFile = toml::from_str(text).map_err(|e| e.to_string())?;
-        if file.protocol != "paxos" {
+        if !crate::protocols::HOSTED.contains(&file.protocol.as_str()) {
             return Err(format!(
-                "protocol = {:?}: only \"paxos\" can be hosted yet",
-                file.protocol
+                "protocol = {:?}: the hosted protocols are {:?}",
+                file.protocol,
+                crate::protocols::HOSTED
             ));
         }
         if file.node.is_empty() {
@@ -237,7 +238,7 @@ mod tests {
             (
                 "protocol = \"raft\"\n[[node]]\nid=0\naddr=\"127.0.0.1:1\"\npublic_key=\"00\"\n"
                     .into(),
-                "only \"paxos\"",
+                "the hosted protocols are",
             ),
         ];
         for (text, rule) in cases {

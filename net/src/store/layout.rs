@@ -44,6 +44,20 @@ pub fn whole_assemble<S: DeserializeOwned>(parts: Vec<(Vec<u8>, Vec<u8>)>) -> Re
     postcard::from_bytes(&bytes).map_err(|e| format!("stored value does not decode: {e}"))
 }
 
+/// Actors that keep nothing (clients; PBFT until its Storage lands) store no part.
+impl StorageLayout for () {
+    fn diff(&self, _previous: Option<&Self>) -> Vec<Part> {
+        Vec::new()
+    }
+
+    fn assemble(parts: Vec<(Vec<u8>, Vec<u8>)>) -> Result<Self, String> {
+        match parts.len() {
+            0 => Ok(()),
+            n => Err(format!("{n} stored parts for an actor that stores nothing")),
+        }
+    }
+}
+
 const META: &[u8] = b"m";
 const SNAPSHOT: &[u8] = b"s";
 const ACCEPTED: u8 = b'a';
