@@ -473,6 +473,87 @@ impl Actor for CalibrationActor {
     }
 }
 
+/// Renaming actor ids in calibration values, so the model host's commutation test can show
+/// that this protocol has no symmetry (ballots break ties by server id, and client `k` is bound
+/// to servers `k` and `k + 1`). Request ids and values are data, not ids, and stay as they are.
+mod rename {
+    use super::*;
+    use crate::symmetry::{Permutation, Rename};
+
+    impl Rename for Ballot {
+        fn rename(&self, perm: &Permutation) -> Self {
+            Ballot {
+                round: self.round,
+                leader: self.leader.rename(perm),
+            }
+        }
+    }
+
+    impl Rename for Proposal {
+        fn rename(&self, perm: &Permutation) -> Self {
+            Proposal {
+                requester: self.requester.rename(perm),
+                ..*self
+            }
+        }
+    }
+
+    impl Rename for AcceptedProposal {
+        fn rename(&self, perm: &Permutation) -> Self {
+            AcceptedProposal {
+                ballot: self.ballot.rename(perm),
+                proposal: self.proposal.rename(perm),
+            }
+        }
+    }
+
+    impl Rename for CalibrationMsg {
+        fn rename(&self, perm: &Permutation) -> Self {
+            use CalibrationMsg::*;
+            match self {
+                Put { .. } | Get { .. } | PutOk { .. } | GetOk { .. } => self.clone(),
+                Prepare { ballot } => Prepare {
+                    ballot: ballot.rename(perm),
+                },
+                Prepared {
+                    ballot,
+                    last_accepted,
+                } => Prepared {
+                    ballot: ballot.rename(perm),
+                    last_accepted: last_accepted.rename(perm),
+                },
+                Accept { ballot, proposal } => Accept {
+                    ballot: ballot.rename(perm),
+                    proposal: proposal.rename(perm),
+                },
+                Accepted { ballot } => Accepted {
+                    ballot: ballot.rename(perm),
+                },
+                Decided { ballot, proposal } => Decided {
+                    ballot: ballot.rename(perm),
+                    proposal: proposal.rename(perm),
+                },
+            }
+        }
+    }
+
+    impl Rename for CalibrationState {
+        fn rename(&self, perm: &Permutation) -> Self {
+            match self {
+                CalibrationState::Client(phase) => CalibrationState::Client(phase.clone()),
+                CalibrationState::Server(server) => CalibrationState::Server(ServerState {
+                    ballot: server.ballot.rename(perm),
+                    proposal: server.proposal.rename(perm),
+                    promises: server.promises.rename(perm),
+                    acceptances: server.acceptances.rename(perm),
+                    accepted: server.accepted.rename(perm),
+                    is_decided: server.is_decided,
+                }),
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

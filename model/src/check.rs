@@ -392,25 +392,39 @@ where
         report.replay = Some(outcome);
         return report;
     }
-    let mut builder = model.checker().threads(options.threads.max(1));
-    if let Some(target) = options.target_states {
-        builder = builder.target_state_count(target);
-    }
-    if let Some(timeout) = options.timeout {
-        builder = builder.timeout(timeout);
-    }
-    if options.stop_at_first_violation {
-        builder = builder.finish_when(stateright::HasDiscoveries::AnyFailures);
-    }
+    let finish_when = if options.stop_at_first_violation {
+        stateright::HasDiscoveries::AnyFailures
+    } else {
+        stateright::HasDiscoveries::All
+    };
     let started = Instant::now();
-    let checker = match options.mode {
-        SearchMode::Bfs => CheckerHandle(Box::new(builder.spawn_bfs())),
-        SearchMode::Dfs => CheckerHandle(Box::new(builder.spawn_dfs())),
-        SearchMode::Simulate { seconds, seed } => {
-            let builder = builder.timeout(Duration::from_secs(seconds));
-            CheckerHandle(Box::new(
-                builder.spawn_simulation(seed, stateright::UniformChooser),
-            ))
+    let checker = if options.mode == SearchMode::Dfs && options.threads <= 1 {
+        // One thread: our own DFS (stateright's order, without its per-successor costs).
+        let dfs_options = crate::dfs::DfsOptions {
+            finish_when,
+            target_state_count: options.target_states,
+        };
+        CheckerHandle(Box::new(crate::dfs::DfsChecker::spawn(model, dfs_options)))
+    } else {
+        let mut builder = model
+            .checker()
+            .threads(options.threads.max(1))
+            .finish_when(finish_when);
+        if let Some(target) = options.target_states {
+            builder = builder.target_state_count(target);
+        }
+        if let Some(timeout) = options.timeout {
+            builder = builder.timeout(timeout);
+        }
+        match options.mode {
+            SearchMode::Bfs => CheckerHandle(Box::new(builder.spawn_bfs())),
+            SearchMode::Dfs => CheckerHandle(Box::new(builder.spawn_dfs())),
+            SearchMode::Simulate { seconds, seed } => {
+                let builder = builder.timeout(Duration::from_secs(seconds));
+                CheckerHandle(Box::new(
+                    builder.spawn_simulation(seed, stateright::UniformChooser),
+                ))
+            }
         }
     };
     let checker = checker.wait(options, &setup, started);

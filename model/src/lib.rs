@@ -9,6 +9,7 @@ pub mod calibration;
 pub mod check;
 pub mod coverage;
 pub mod deadlock;
+pub mod dfs;
 mod guard;
 pub mod instrument;
 pub mod network;

@@ -13,10 +13,10 @@
 
 use crate::network::Network;
 use stateright::actor::Actor;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::{self, Debug};
 use std::hash::{Hash, Hasher};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 /// A fast hash that is the same in every run and process (fixed keys), so per-part hashes and
 /// the fingerprints built from them are reproducible.
@@ -28,6 +28,55 @@ pub(crate) fn stable_hash<T: Hash + ?Sized>(value: &T) -> u64 {
         0x5152_4154_4531_0004,
     )
     .hash_one(value)
+}
+
+/// History-property verdicts by history: its cached hash picks a bucket, equality decides, so
+/// a memoised verdict is exact. Bounded: it starts over once it holds [`HistoryVerdictMemo::LIMIT`]
+/// histories.
+pub(crate) struct HistoryVerdictMemo<H> {
+    table: Mutex<HashMap<u64, Vec<(Arc<H>, u32)>>>,
+}
+
+impl<H> Default for HistoryVerdictMemo<H> {
+    fn default() -> Self {
+        HistoryVerdictMemo {
+            table: Mutex::default(),
+        }
+    }
+}
+
+impl<H: PartialEq> HistoryVerdictMemo<H> {
+    const LIMIT: usize = 1 << 16;
+
+    pub(crate) fn verdicts<A: Actor>(
+        &self,
+        state: &SystemState<A, H>,
+        evaluate: impl Fn(&H) -> u32,
+    ) -> u32 {
+        let key = state.history_hash();
+        let known = |table: &HashMap<u64, Vec<(Arc<H>, u32)>>| {
+            table.get(&key).and_then(|bucket| {
+                bucket
+                    .iter()
+                    .find(|(history, _)| **history == *state.history())
+                    .map(|&(_, verdicts)| verdicts)
+            })
+        };
+        if let Some(verdicts) = known(&self.table.lock().expect("memo lock")) {
+            return verdicts;
+        }
+        // Evaluated outside the lock: the check may be costly and other threads may need it.
+        let verdicts = evaluate(state.history());
+        let mut table = self.table.lock().expect("memo lock");
+        if table.len() >= Self::LIMIT {
+            table.clear();
+        }
+        table
+            .entry(key)
+            .or_default()
+            .push((state.shared_history(), verdicts));
+        verdicts
+    }
 }
 
 /// Everything the model keeps about one actor.
@@ -162,6 +211,16 @@ impl<A: Actor, H> SystemState<A, H> {
     /// Whether two states share the very same history value (no step replaced it).
     pub(crate) fn same_history(&self, other: &Self) -> bool {
         Arc::ptr_eq(&self.history, &other.history)
+    }
+
+    /// The cached hash of the history.
+    pub(crate) fn history_hash(&self) -> u64 {
+        self.history_hash
+    }
+
+    /// The history, shared.
+    pub(crate) fn shared_history(&self) -> Arc<H> {
+        Arc::clone(&self.history)
     }
 
     pub(crate) fn set_history_verdicts(&mut self, verdicts: u32) {

@@ -10,8 +10,8 @@
 
 use crate::guard::guarded;
 use crate::network::{Envelope, Network, NetworkKind};
-use crate::state::Slot;
 pub use crate::state::SystemState;
+use crate::state::{HistoryVerdictMemo, Slot};
 use serde::{Deserialize, Serialize};
 use stateright::actor::{is_no_op, is_no_op_with_timer, Actor, Command, Id, Out};
 use stateright::{Expectation, Model, Property};
@@ -131,6 +131,9 @@ pub struct System<A: Actor, H: Clone = ()> {
     pub(crate) symmetry: Option<crate::symmetry::Symmetry<A, H>>,
     properties: Vec<(Expectation, &'static str, PropertyFn<A, H>)>,
     history_properties: Vec<fn(&H) -> bool>,
+    /// Verdicts of the history properties by history, so a history reached again (the
+    /// calibration's histories are a function of few client phases) is not checked again.
+    history_verdict_memo: HistoryVerdictMemo<H>,
     /// Checker instrumentation: statistics, coverage, deadlock rules (`instrument.rs`).
     pub(crate) instruments: crate::instrument::Instruments<A, H>,
 }
@@ -162,6 +165,7 @@ where
             symmetry: None,
             properties: Vec::new(),
             history_properties: Vec::new(),
+            history_verdict_memo: HistoryVerdictMemo::default(),
             instruments: crate::instrument::Instruments::default(),
         }
     }
@@ -293,12 +297,14 @@ where
     }
 
     fn refresh_history_verdicts(&self, state: &mut SystemState<A, H>) {
-        let verdicts = self
-            .history_properties
-            .iter()
-            .enumerate()
-            .filter(|(_, condition)| condition(state.history()))
-            .fold(0u32, |bits, (index, _)| bits | 1 << index);
+        let evaluate = |history: &H| {
+            self.history_properties
+                .iter()
+                .enumerate()
+                .filter(|(_, condition)| condition(history))
+                .fold(0u32, |bits, (index, _)| bits | 1 << index)
+        };
+        let verdicts = self.history_verdict_memo.verdicts(state, evaluate);
         state.set_history_verdicts(verdicts);
     }
 
