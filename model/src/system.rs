@@ -83,6 +83,10 @@ pub type Observer<A, H> = Arc<
 /// A boundary predicate: states outside it are neither expanded nor checked.
 pub type Boundary<A, H> = Arc<dyn Fn(&SystemState<A, H>) -> bool + Send + Sync + 'static>;
 
+/// An exact reduction: maps a state to a smaller one with the same future (`System::reduce`).
+pub type Reduction<A, H> =
+    Arc<dyn Fn(&SystemState<A, H>) -> SystemState<A, H> + Send + Sync + 'static>;
+
 /// Records a message into the history (as `ActorModel`'s `record_msg_in/out`).
 pub type MsgRecorder<A, H> = fn(&H, Envelope<&<A as Actor>::Msg>) -> Option<H>;
 
@@ -127,7 +131,7 @@ pub struct System<A: Actor, H: Clone = ()> {
     record_msg_in: Option<MsgRecorder<A, H>>,
     observers: Vec<Observer<A, H>>,
     boundary: Option<Boundary<A, H>>,
-    reduce: Option<fn(&SystemState<A, H>) -> SystemState<A, H>>,
+    reduce: Option<Reduction<A, H>>,
     pub(crate) symmetry: Option<crate::symmetry::Symmetry<A, H>>,
     properties: Vec<(Expectation, &'static str, PropertyFn<A, H>)>,
     history_properties: Vec<fn(&H) -> bool>,
@@ -173,8 +177,11 @@ where
     /// Maps every state to a smaller one with the same future (an exact reduction, such as
     /// dropping messages every receiver will refuse). It is part of the step relation, so it
     /// applies before symmetry and on the plain model that original-id paths are rebuilt on.
-    pub fn reduce(mut self, reduction: fn(&SystemState<A, H>) -> SystemState<A, H>) -> Self {
-        self.reduce = Some(reduction);
+    pub fn reduce(
+        mut self,
+        reduction: impl Fn(&SystemState<A, H>) -> SystemState<A, H> + Send + Sync + 'static,
+    ) -> Self {
+        self.reduce = Some(Arc::new(reduction));
         self
     }
 
@@ -641,7 +648,7 @@ where
             self.apply_commands(id, out, &mut init);
         }
         self.refresh_history_verdicts(&mut init);
-        match self.reduce {
+        match &self.reduce {
             Some(reduction) => reduction(&init),
             None => init,
         }
@@ -655,7 +662,7 @@ where
     ) -> Option<SystemState<A, H>> {
         let next = self.step(state, action)?;
         let next = self.finish(state, action, next);
-        Some(match self.reduce {
+        Some(match &self.reduce {
             Some(reduction) => reduction(&next),
             None => next,
         })

@@ -148,6 +148,8 @@ fn config() -> PbftConfig {
         suspecters: Vec::new(),
         collect_dead_messages: false,
         expect_reproposal: false,
+        timeout_only_unprepared: false,
+        collect_dead_beyond_replicas: false,
     }
 }
 

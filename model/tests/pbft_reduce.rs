@@ -3,7 +3,8 @@
 //! accept), and it does remove states.
 
 use quorate_impl::pbft::Honest;
-use quorate_model::pbft::{configs, PbftConfig};
+use quorate_impl::pbft::Script;
+use quorate_model::pbft::{configs, Faulty, PbftConfig};
 use stateright::Model;
 use std::collections::{BTreeSet, VecDeque};
 use std::hash::{DefaultHasher, Hash, Hasher};
@@ -47,7 +48,15 @@ fn config(name: &str) -> PbftConfig {
 }
 
 fn assert_exact(name: &str) {
-    let reduced = config(name);
+    assert_exact_config(name, config(name));
+    let beyond = PbftConfig {
+        collect_dead_beyond_replicas: true,
+        ..config(name)
+    };
+    assert_exact_config(name, beyond);
+}
+
+fn assert_exact_config(name: &str, reduced: PbftConfig) {
     let full = PbftConfig {
         collect_dead_messages: false,
         ..reduced.clone()
@@ -72,4 +81,28 @@ fn collecting_dead_messages_keeps_every_actor_state_silent_primary() {
 #[test]
 fn collecting_dead_messages_keeps_every_actor_state_equivocating_primary() {
     assert_exact("equivocating-primary");
+}
+
+/// A scripted backup that votes for every pre-prepared digest and a conflicting no-op, and
+/// echoes checkpoints: messages to it are dead once it acted on their (view, seq).
+#[test]
+fn collecting_dead_messages_keeps_every_actor_state_conflicting_backup() {
+    let reduced = PbftConfig {
+        faulty: Faulty::Scripted(3, Script::ConflictingVotes),
+        checkpoint_every: 1,
+        collect_dead_beyond_replicas: true,
+        ..config("honest")
+    };
+    assert_exact_config("conflicting-votes backup", reduced);
+}
+
+/// A scripted equivocating primary: requests to it are dead once it equivocated.
+#[test]
+fn collecting_dead_messages_keeps_every_actor_state_scripted_equivocator() {
+    let reduced = PbftConfig {
+        faulty: Faulty::Scripted(0, Script::Equivocate),
+        collect_dead_beyond_replicas: true,
+        ..config("honest")
+    };
+    assert_exact_config("scripted equivocator", reduced);
 }

@@ -96,6 +96,14 @@ pub struct PbftConfig {
     /// Whether dead messages (refused by their correct destination in every future state) are
     /// removed from the network: an exact reduction (`reduce.rs`), off only to measure it.
     pub collect_dead_messages: bool,
+    /// Whether dead-message collection also removes dead REPLYs to clients and messages a
+    /// scripted Byzantine actor will never read (`reduce.rs`; exact, off in the pinned entries
+    /// only to keep their pinned counts and report snapshots).
+    pub collect_dead_beyond_replicas: bool,
+    /// Whether a correct replica's view timer may fire only while it is in normal operation
+    /// and waits for a request it has not prepared in its view (a model bound: a replica that
+    /// prepared everything it waits for joins a view change only on f+1 VIEW-CHANGEs).
+    pub timeout_only_unprepared: bool,
     /// Whether this configuration should reach "prepared in view 0 commits in view 1" (a
     /// silent primary, for one, never lets anything prepare in view 0).
     pub expect_reproposal: bool,
@@ -267,6 +275,7 @@ impl PbftConfig {
         let init = self.initial_network(&actors);
         let bounds = self.clone();
         let track_views = self.expect_reproposal;
+        let timeout_only_unprepared = self.timeout_only_unprepared;
         let mut system = System::new(actors, PbftHistory::default())
             .symmetric(symmetry::interchangeable(self))
             .network(self.network)
@@ -274,7 +283,14 @@ impl PbftConfig {
             .init_network(init)
             .record_msg_out(record_invocation)
             .observe(move |prev, action, next, history| {
-                observe::<R>(track_views, prev, action, next, history)
+                observe::<R>(
+                    track_views,
+                    timeout_only_unprepared,
+                    prev,
+                    action,
+                    next,
+                    history,
+                )
             })
             .within(move |state| within_bounds::<R>(&bounds, state))
             .property(Expectation::Always, "agreement", |_, s| agreement::<R>(s))
@@ -292,7 +308,18 @@ impl PbftConfig {
                 request_commits::<R>(s)
             });
         if self.collect_dead_messages {
-            system = system.reduce(reduce::drop_dead_messages::<R>);
+            let beyond = self.collect_dead_beyond_replicas;
+            let scripts: Vec<Option<Script>> = system
+                .actors
+                .iter()
+                .map(|actor| match actor {
+                    PbftNode::Byzantine(adversary) => Some(adversary.script),
+                    _ => None,
+                })
+                .collect();
+            system = system.reduce(move |state| {
+                reduce::drop_dead_messages::<R>(beyond.then_some(&scripts[..]), state)
+            });
         }
         if self.max_view > 0 {
             system = system.property(Expectation::Sometimes, "view change completes", |_, s| {
@@ -317,6 +344,7 @@ impl PbftConfig {
 
 fn within_bounds<R: Rules>(config: &PbftConfig, state: &State<R>) -> bool {
     state.history().drops <= config.max_drops
+        && !state.history().out_of_bounds
         && state.actors().enumerate().all(|(i, s)| match s {
             NodeState::Replica(r) => {
                 r.core.view <= config.max_view && joined_or_suspects(config, i as NodeId, r)

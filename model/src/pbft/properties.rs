@@ -31,6 +31,9 @@ pub struct PbftHistory {
     pub drops: u8,
     /// The first step violation seen by the observer (`refines-sequencer`).
     pub violation: Option<String>,
+    /// A step the configuration's bounds exclude was taken (`within` prunes the state): a
+    /// view timer fired at a replica that had prepared every request it was waiting for.
+    pub out_of_bounds: bool,
 }
 
 pub(super) fn replicas<R: Rules>(state: &State<R>) -> impl Iterator<Item = (NodeId, &RState)> {
@@ -66,20 +69,31 @@ pub(super) fn record_invocation(
 /// The refinement mapping and the other history, maintained across steps.
 pub(super) fn observe<R: Rules>(
     track_views: bool,
-    _prev: &State<R>,
-    _action: &ActionOf<Node<R>>,
+    timeout_only_unprepared: bool,
+    prev: &State<R>,
+    action: &ActionOf<Node<R>>,
     next: &State<R>,
     history: &mut Cow<'_, PbftHistory>,
 ) {
     // Every write goes through `to_mut()` only when something changes, so an unchanged
     // history stays shared between states.
-    match _action {
+    match action {
         SystemAction::Drop { .. } => {
             let history = history.to_mut();
             history.drops = history.drops.saturating_add(1);
             return;
         }
-        SystemAction::Timeout { .. } => return, // neither executes nor prepares anything
+        SystemAction::Timeout { actor, .. } => {
+            // Neither executes nor prepares anything; only the timeout bound looks at it.
+            let suspects_prepared = prev
+                .actor(usize::from(*actor))
+                .as_replica()
+                .is_some_and(|r| !waits_for_unprepared(r));
+            if timeout_only_unprepared && suspects_prepared {
+                history.to_mut().out_of_bounds = true;
+            }
+            return;
+        }
         _ => {}
     }
     for (id, replica) in replicas::<R>(next) {
@@ -115,6 +129,20 @@ pub(super) fn observe<R: Rules>(
                 .extend(replica.delivered.iter().skip(start - base).cloned());
         }
     }
+}
+
+/// Whether `replica` is in normal operation and holds a request that no prepared certificate
+/// of its current view orders: the only situation in which the timeout bound lets its view
+/// timer fire (proofs-notes/pbft.md, "Bounds").
+pub fn waits_for_unprepared(replica: &RState) -> bool {
+    let core = &replica.core;
+    core.status == Status::Normal
+        && core.pending.iter().any(|request| {
+            !core.certs.values().any(|cert| {
+                cert.view() == core.view
+                    && matches!(&cert.batch, Batch::Requests(rs) if rs.contains(request))
+            })
+        })
 }
 
 fn track_view_change(replica: &RState, history: &mut Cow<'_, PbftHistory>) {

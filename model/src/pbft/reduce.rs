@@ -12,28 +12,46 @@
 //! "Dead forever" rests on monotone facts of the replica: its view and low watermark never
 //! decrease, a slot's digest is fixed within a view, a slot's phase only advances, vote
 //! sets only grow, and what it executed only grows. Only these are used; anything else
-//! (requests, replies, messages to clients and Byzantine actors) is left in flight.
+//! (requests) is left in flight. A scripted Byzantine actor reacts to a few message kinds,
+//! once each (`is_dead_to_adversary`); the rest it never reads. A client's accepted results
+//! only grow and its reply set only grows until it accepts, so a REPLY for a transaction it
+//! accepted, or a second one from the same replier, is dead too.
 
 use super::properties::RState;
 use super::State;
 use quorate_impl::crypto::Symbolic;
+use quorate_impl::pbft::adversary::AdversaryState;
 use quorate_impl::pbft::core::SlotPhase;
 use quorate_impl::pbft::msgs::Phase;
-use quorate_impl::pbft::{CoreMsg, MsgOf, PbftMsg, Rules, Status};
-use quorate_spec::KvStore;
+use quorate_impl::pbft::{
+    ClientState, CoreMsg, MsgOf, NodeState, PbftMsg, Rules, Script, Seq, Status, View,
+};
+use quorate_spec::{KvResult, KvStore};
 
 type Msg = MsgOf<Symbolic, KvStore>;
 
-/// The state with every dead message to a correct replica removed.
-pub(super) fn drop_dead_messages<R: Rules>(state: &State<R>) -> State<R> {
+/// The state with every dead message to a correct replica removed, and with `scripts` (the
+/// script of each actor that is a Byzantine one; the most-general adversary's actor is
+/// `Script::Silent`) also every dead REPLY and every message a scripted adversary ignores.
+pub(super) fn drop_dead_messages<R: Rules>(
+    scripts: Option<&[Option<Script>]>,
+    state: &State<R>,
+) -> State<R> {
     let dead: Vec<_> = state
         .network
         .iter_all()
         .filter(|env| {
-            state
-                .actor(usize::from(env.dst))
-                .as_replica()
-                .is_some_and(|replica| is_dead(replica, env.msg))
+            let index = usize::from(env.dst);
+            match (state.actor(index), scripts) {
+                (NodeState::Replica(replica), _) => is_dead(replica, env.msg),
+                (_, None) => false,
+                (NodeState::Client(client), Some(_)) => is_dead_reply(client, env.msg),
+                (NodeState::Byzantine(acted), Some(scripts)) => scripts
+                    .get(index)
+                    .copied()
+                    .flatten()
+                    .is_some_and(|script| is_dead_to_adversary(script, acted, env.msg)),
+            }
         })
         .map(|env| env.to_owned_msg())
         .collect();
@@ -42,6 +60,38 @@ pub(super) fn drop_dead_messages<R: Rules>(state: &State<R>) -> State<R> {
         next.network.on_drop(env.src, env.dst, &env.msg);
     }
     next
+}
+
+/// Whether a scripted adversary ignores `msg` now and in every state it can reach. A script
+/// reacts only to the messages matched in `Adversary::on_msg`, each (view, seq), request or
+/// VIEW-CHANGE once, and its `acted` set only grows; everything else it drops unread.
+pub fn is_dead_to_adversary(script: Script, state: &AdversaryState, msg: &Msg) -> bool {
+    let acted = |key| state.acted.contains(&key);
+    match (script, msg) {
+        (Script::Equivocate, PbftMsg::Request(_)) => !state.acted.is_empty(),
+        (Script::ConflictingVotes, PbftMsg::Core(CoreMsg::PrePrepare(pp, _))) => {
+            acted((pp.value().view, pp.value().seq))
+        }
+        (Script::ConflictingVotes, PbftMsg::Core(CoreMsg::Checkpoint(cp))) => {
+            acted((View::MAX, cp.value().seq))
+        }
+        (Script::ReplayViewChange, PbftMsg::Core(CoreMsg::ViewChange(vc))) => {
+            acted((vc.value().new_view, Seq::from(vc.signer())))
+        }
+        _ => true,
+    }
+}
+
+/// Whether `client` refuses `msg` now and in every state it can reach: a REPLY for a
+/// transaction it already accepted (transaction `i` is accepted `i`-th), or one from a replica
+/// whose reply to the outstanding transaction it already counted.
+pub fn is_dead_reply(client: &ClientState<Vec<KvResult>>, msg: &Msg) -> bool {
+    let PbftMsg::Reply(signed) = msg else {
+        return false;
+    };
+    let tx_seq = signed.value().tx.seq;
+    let accepted = client.accepted.len() as u64;
+    tx_seq <= accepted || (tx_seq == accepted + 1 && client.replies.contains_key(&signed.signer()))
 }
 
 /// Whether `replica` refuses `msg` now and in every state it can reach.

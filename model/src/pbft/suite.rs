@@ -28,7 +28,9 @@ fn base() -> PbftConfig {
         max_drops: 0,
         suspecters: Vec::new(),
         expect_reproposal: false,
+        timeout_only_unprepared: false,
         collect_dead_messages: true,
+        collect_dead_beyond_replicas: false,
     }
 }
 
@@ -80,26 +82,30 @@ pub fn configs() -> Vec<(ConfigInfo, PbftConfig)> {
         (
             soak(
                 "equivocating-primary-view-change",
-                "(b) primary 0 equivocates (request to backups 2, 3, no-op to 1 at seq 1; no-op at seq 2; commits all; asks for view 1), 1 retry broadcast, views <= 1, only replica 1 times out (2, 3 join on f+1 view-changes)",
+                "(b) primary 0 equivocates (request to backups 2, 3, no-op to 1 at seq 1; no-op at seq 2; commits all; asks for view 1), 1 retry broadcast, views <= 1, only replica 1 times out, and only while waiting for a request it has not prepared (2, 3 join on f+1 view-changes)",
                 None,
             ),
             PbftConfig {
                 faulty: Faulty::Scripted(0, Script::Equivocate),
                 suspecters: vec![1],
                 expect_reproposal: true,
+                timeout_only_unprepared: true,
+                collect_dead_beyond_replicas: true,
                 ..base()
             },
         ),
         (
             soak(
                 "most-general-primary-view-change",
-                "(b) primary 0 is the most-general adversary for views <= 1 (every pre-prepare/prepare/commit for seq 1 with either batch in views 0 and 1, an empty view-change for view 1); 1 retry broadcast; only replica 1 times out (2, 3 join on f+1 view-changes)",
+                "(b) primary 0 is the most-general adversary for views <= 1 (every pre-prepare/prepare/commit for seq 1 with either batch in views 0 and 1, an empty view-change for view 1); 1 retry broadcast; only replica 1 times out, and only while waiting for a request it has not prepared (2, 3 join on f+1 view-changes)",
                 None,
             ),
             PbftConfig {
                 faulty: Faulty::MostGeneral(0),
                 suspecters: vec![1],
                 expect_reproposal: true,
+                timeout_only_unprepared: true,
+                collect_dead_beyond_replicas: true,
                 ..base()
             },
         ),
@@ -113,6 +119,8 @@ pub fn configs() -> Vec<(ConfigInfo, PbftConfig)> {
                 faulty: Faulty::MostGeneral(0),
                 suspecters: vec![1],
                 expect_reproposal: true,
+                timeout_only_unprepared: true,
+                collect_dead_beyond_replicas: true,
                 adversary_max_seq: 2,
                 ..base()
             },
@@ -139,6 +147,7 @@ pub fn configs() -> Vec<(ConfigInfo, PbftConfig)> {
                 network: NetworkKind::UnorderedDuplicating,
                 lossy: true,
                 max_drops: 1,
+                collect_dead_beyond_replicas: true,
                 ..base()
             },
         ),
@@ -160,11 +169,17 @@ pub fn configs() -> Vec<(ConfigInfo, PbftConfig)> {
                 soak: true,
                 ..info(
                     "honest-view-change",
-                    "(a) all correct, 1 retry broadcast arms the backups' view timers, views <= 1, only replicas 1 and 2 time out (soak)",
+                    "(a) all correct, 1 retry broadcast arms the backups' view timers, views <= 1, only replicas 1 and 2 time out, and only while waiting for a request they have not prepared",
                     None,
                 )
             },
-            PbftConfig { expect_reproposal: true, suspecters: vec![1, 2], ..base() },
+            PbftConfig {
+                expect_reproposal: true,
+                suspecters: vec![1, 2],
+                timeout_only_unprepared: true,
+                collect_dead_beyond_replicas: true,
+                ..base()
+            },
         ),
     ]
 }

@@ -49,6 +49,7 @@ impl Rename for PbftHistory {
             // Free text naming the first violation: left as written (it only makes two
             // otherwise-equal violating states distinct, which costs reduction, not soundness).
             violation: self.violation.clone(),
+            out_of_bounds: self.out_of_bounds,
         }
     }
 }
