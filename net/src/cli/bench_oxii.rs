@@ -1,13 +1,15 @@
-//! `quorate bench oxii`: OXII against plain order-execute (OX) on the same blocks (seed 001
-//! §5.5.2, Fig. 5.6), in one process.
+//! `quorate bench oxii`: OXII against plain order-execute (OX) and Fabric's execute-order-
+//! validate (XOV) on the same workload (seed 001 §5.5.2, Fig. 5.6), in one process.
 //!
 //! OXII runs through the real actors: the orderer's `build_block` (admission + graph), then one
 //! executor actor per application (|Σ(A)| = 1, τ = 1, as in §5.5) driven by an in-process host
 //! whose executor pool is a worker pool running the pure contract. OX executes the same blocks
-//! one transaction at a time on one thread, as every OX node does. Each transaction burns a
-//! configurable amount of CPU before running the accounting contract.
+//! one transaction at a time on one thread, as every OX node does. XOV runs the same transfer
+//! pattern through `bench_xov`'s driver (the XOV peer's own endorse and validate code). Each
+//! transaction burns a configurable amount of CPU ([`burn`]) wherever it is executed.
 
 use super::bench_xov::{burn, drive, XovLoad, XovRun};
+
 use quorate_impl::crypto::{Keyring, NodeId, Signer, Symbolic};
 use quorate_impl::oxii::{
     build_block, Executor, Honest, Membership, MsgOf, NodeState, OxiiMsg, OxiiNode, Request,
