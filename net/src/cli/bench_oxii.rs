@@ -416,11 +416,14 @@ pub struct OxiiArgs {
 
 /// The paper's ratios OXII/XOV and OXII/OX (card §10.3), by contention.
 fn paper_ratios(p: f64) -> (&'static str, &'static str) {
-    match p {
-        x if x == 0.0 => ("≈3.3×", "≈6.7×"),
-        x if x == 0.8 => ("≈4.6×", "≈1.8×"),
-        x if x == 1.0 => ("≫1×", "≤1×"),
-        _ => ("-", "-"),
+    if p == 0.0 {
+        ("≈3.3×", "≈6.7×")
+    } else if p == 0.8 {
+        ("≈4.6×", "≈1.8×")
+    } else if p == 1.0 {
+        ("≫1×", "≤1×")
+    } else {
+        ("-", "-")
     }
 }
 
