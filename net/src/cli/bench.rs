@@ -51,8 +51,9 @@ enum BenchWhat {
         #[arg(long, value_delimiter = ',', default_value = "10,50,100,500")]
         sizes: Vec<usize>,
     },
-    /// OXII vs plain order-execute (OX) on the same blocks at no, low, high and full contention
-    /// (seed 001 §5.5.2).
+    /// OX vs XOV vs OXII on the same workload at no, low, high and full contention (seed 001
+    /// §5.5.2), with the paper's ratios, the pool's 2-worker/1-worker speed-up and the
+    /// dependency-graph build time (pairwise vs key-indexed).
     Oxii(super::bench_oxii::OxiiArgs),
 }
 

@@ -16,6 +16,7 @@ use quorate_spec::token::{TokenApp, TokenOp};
 use quorate_spec::xov::{versioned_genesis, Code, Policy};
 use quorate_spec::{Transaction, TxId};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::hint::black_box;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -39,13 +40,54 @@ pub struct XovRun {
     pub mean_latency_blocks: f64,
 }
 
-/// Runs `blocks` full blocks of `block_size` transfers.
+/// Runs `blocks` full blocks of `block_size` transfers: sender i pays one receiver (`hot`)
+/// or its own receiver i (`spread`), each endorsement on one thread at no extra cost.
 pub fn run_one(hot: bool, delta: bool, block_size: usize, blocks: usize) -> XovRun {
     let senders = block_size as u32;
+    let load = XovLoad {
+        block_size,
+        blocks,
+        delta,
+        work: 0,
+        workers: 1,
+    };
+    let mut balances = vec![1_000_000i64; senders as usize];
     // Accounts 0..senders send; the receivers follow them (one in `hot`).
     let receivers = if hot { 1 } else { senders };
-    let mut balances = vec![1_000_000i64; senders as usize];
     balances.extend(std::iter::repeat_n(0, receivers as usize));
+    let workload = if hot { "hot" } else { "spread" };
+    drive(&load, workload, balances, |sender| {
+        (sender, senders + if hot { 0 } else { sender })
+    })
+}
+
+/// How a driver run is shaped beyond its workload.
+#[derive(Clone, Copy, Debug)]
+pub struct XovLoad {
+    /// Transactions per block (also the number of senders: one transfer in flight each).
+    pub block_size: usize,
+    /// Blocks committed.
+    pub blocks: usize,
+    /// Delta writes (else plain MVCC).
+    pub delta: bool,
+    /// Busy-loop iterations each endorsement burns before simulating (the execution cost).
+    pub work: u32,
+    /// Threads endorsing a block's transactions at once (endorsers simulate in parallel).
+    pub workers: usize,
+}
+
+/// The driver: every sender keeps one transfer in flight (`transfer(sender)` names its
+/// accounts); each block takes the queue's first `block_size` transfers, endorses them
+/// against the state committed before the block on `workers` threads, validates the block
+/// with `Peer::validate_block`, and re-queues the `MVCC_READ_CONFLICT` losers.
+pub fn drive(
+    load: &XovLoad,
+    workload: &'static str,
+    balances: Vec<i64>,
+    transfer: impl Fn(u32) -> (u32, u32) + Sync,
+) -> XovRun {
+    let (block_size, blocks, delta) = (load.block_size, load.blocks, load.delta);
+    let senders = block_size as u32;
     let total: i64 = balances.iter().sum();
     let app = TokenApp {
         max_supply: total,
@@ -73,7 +115,7 @@ pub fn run_one(hot: bool, delta: bool, block_size: usize, blocks: usize) -> XovR
     let mut queue: VecDeque<(u32, u64, usize)> = VecDeque::new();
     let mut next_seq = vec![1u64; senders as usize];
     let mut report = XovRun {
-        workload: if hot { "hot" } else { "spread" },
+        workload,
         delta,
         block_size,
         blocks,
@@ -94,28 +136,40 @@ pub fn run_one(hot: bool, delta: bool, block_size: usize, blocks: usize) -> XovR
             }
         }
         let batch: Vec<(u32, u64, usize)> = queue.drain(..block_size.min(queue.len())).collect();
-        let txs: Vec<Arc<XovTx<Symbolic>>> = batch
-            .iter()
-            .map(|&(sender, seq, _)| {
-                let to = senders + if hot { 0 } else { sender };
-                // A retried transfer gets a fresh transaction id (the old one is taken).
-                let proposal = clients[sender as usize].sign(Transaction::new(
-                    TxId::new(client_base + sender, seq * 1_000 + block as u64),
-                    TokenApp::APP_ID,
-                    vec![TokenOp::Transfer {
-                        from: sender,
-                        to,
-                        amount: 1,
-                    }],
-                ));
-                let endorsed: Endorsed =
-                    peer.endorse(&world, &proposal).expect("senders are funded");
-                Arc::new(XovTx {
-                    proposal,
-                    endorsements: vec![endorser.sign(endorsed)],
-                })
+        let endorse = |&(sender, seq, _): &(u32, u64, usize)| {
+            let (from, to) = transfer(sender);
+            // A retried transfer gets a fresh transaction id (the old one is taken).
+            let proposal = clients[sender as usize].sign(Transaction::new(
+                TxId::new(client_base + sender, seq * 1_000 + block as u64),
+                TokenApp::APP_ID,
+                vec![TokenOp::Transfer {
+                    from,
+                    to,
+                    amount: 1,
+                }],
+            ));
+            burn(load.work);
+            let endorsed: Endorsed = peer.endorse(&world, &proposal).expect("senders are funded");
+            Arc::new(XovTx {
+                proposal,
+                endorsements: vec![endorser.sign(endorsed)],
             })
-            .collect();
+        };
+        let txs: Vec<Arc<XovTx<Symbolic>>> = if load.workers <= 1 {
+            batch.iter().map(endorse).collect()
+        } else {
+            let chunk = batch.len().div_ceil(load.workers).max(1);
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = batch
+                    .chunks(chunk)
+                    .map(|part| scope.spawn(|| part.iter().map(endorse).collect::<Vec<_>>()))
+                    .collect();
+                handles
+                    .into_iter()
+                    .flat_map(|h| h.join().expect("endorsing thread"))
+                    .collect()
+            })
+        };
         let codes = peer.validate_block(&mut world, &mut txids, block as u64, &txs);
         for (entry, code) in batch.into_iter().zip(codes) {
             if code == Code::Valid {
@@ -132,6 +186,16 @@ pub fn run_one(hot: bool, delta: bool, block_size: usize, blocks: usize) -> XovR
     report.seconds = started.elapsed().as_secs_f64();
     report.mean_latency_blocks = latency_sum as f64 / report.valid.max(1) as f64;
     report
+}
+
+/// Burns `work` iterations of CPU: a transaction's configurable execution cost, the same in
+/// every paradigm the benchmarks compare.
+pub fn burn(work: u32) {
+    let mut acc = 0u64;
+    for i in 0..work {
+        acc = black_box(acc.wrapping_mul(6364136223846793005).wrapping_add(i as u64));
+    }
+    black_box(acc);
 }
 
 /// Runs the grid and prints the table and the delta/plain ratio on the hot workload.
