@@ -86,6 +86,7 @@ fn collecting_dead_messages_keeps_every_actor_state_equivocating_primary() {
 /// A scripted backup that votes for every pre-prepared digest and a conflicting no-op, and
 /// echoes checkpoints: messages to it are dead once it acted on their (view, seq).
 #[test]
+#[ignore = "enumerates both full graphs of an honest-sized config: ran out of 24 GiB in CI; run alone with --ignored on a larger box"]
 fn collecting_dead_messages_keeps_every_actor_state_conflicting_backup() {
     let reduced = PbftConfig {
         faulty: Faulty::Scripted(3, Script::ConflictingVotes),
@@ -98,6 +99,7 @@ fn collecting_dead_messages_keeps_every_actor_state_conflicting_backup() {
 
 /// A scripted equivocating primary: requests to it are dead once it equivocated.
 #[test]
+#[ignore = "enumerates both full graphs of an honest-sized config: ran out of 24 GiB in CI; run alone with --ignored on a larger box"]
 fn collecting_dead_messages_keeps_every_actor_state_scripted_equivocator() {
     let reduced = PbftConfig {
         faulty: Faulty::Scripted(0, Script::Equivocate),
