@@ -95,6 +95,14 @@ pub enum XovMsg<C: Crypto> {
     },
     /// Between learners (catch-up; unused while the orderer's deliveries are never lost).
     Learner(LearnerMsg<Submission<C>, ()>),
+    /// Committing peer → the transaction's client: its validation code (Fabric's commit
+    /// event; sent only by deployed peers, see [`Peer::notify_clients`]).
+    Committed {
+        /// The transaction.
+        tx: TxId,
+        /// Its code in this peer's ledger.
+        code: quorate_spec::xov::Code,
+    },
 }
 
 impl<C: Crypto> From<LearnerMsg<Submission<C>, ()>> for XovMsg<C> {
@@ -109,6 +117,8 @@ pub enum XovTimer {
     /// The orderer cuts a block of everything pending (the model fires it at any time, so
     /// blocks are cut everywhere).
     Cut,
+    /// A deployed client re-sends what may have been lost (see [`Client::await_commit`]).
+    Retry,
 }
 
 impl From<NoTimer> for XovTimer {
@@ -209,8 +219,10 @@ impl<C: Crypto, R: Rules> stateright::actor::Actor for XovNode<C, R> {
         timer: &Self::Timer,
         out: &mut stateright::actor::Out<Self>,
     ) {
-        if let (XovNode::Orderer(orderer), XovTimer::Cut) = (self, timer) {
-            orderer.cut(state, out);
+        match (self, timer) {
+            (XovNode::Orderer(orderer), XovTimer::Cut) => orderer.cut(state, out),
+            (XovNode::Client(client), XovTimer::Retry) => client.on_retry(state, out),
+            _ => {}
         }
     }
 

@@ -55,6 +55,9 @@ pub struct Peer<C: Crypto, R: Rules> {
     /// A Byzantine endorser (card D7): it signs simulation results with every write that
     /// lowers a balance or hold removed, i.e. credits with no debit. Its commits stay honest.
     pub forges_credits: bool,
+    /// Deployed peers report each committed transaction's code to its client (Fabric's
+    /// commit event); the model's peers do not (its clients do not wait for commits).
+    pub notify_clients: bool,
     _rules: PhantomData<fn() -> R>,
 }
 
@@ -110,6 +113,7 @@ impl<C: Crypto, R: Rules> Peer<C, R> {
             // Deliveries are never lost in the model, so a gap is only a reordering: never ask.
             learner: Learner::new(id, peers, u64::MAX / 2),
             forges_credits: false,
+            notify_clients: false,
             _rules: PhantomData,
         }
     }
@@ -356,14 +360,25 @@ impl<C: Crypto, R: Rules> Peer<C, R> {
                 };
                 for (slot, value) in deliverable {
                     let Value::Batch(txs) = value else { continue };
-                    self.commit(peer_mut(state.to_mut()), slot, txs);
+                    let outcomes = self.commit(peer_mut(state.to_mut()), slot, txs);
+                    if self.notify_clients {
+                        for (tx, code) in outcomes {
+                            out.send(node_id(tx.client), XovMsg::Committed { tx, code });
+                        }
+                    }
                 }
             }
             _ => {}
         }
     }
 
-    fn commit(&self, peer: &mut PeerState<C>, block: u64, txs: Vec<Submission<C>>) {
+    /// Validates and appends one block; returns each transaction's id and code.
+    fn commit(
+        &self,
+        peer: &mut PeerState<C>,
+        block: u64,
+        txs: Vec<Submission<C>>,
+    ) -> Vec<(TxId, Code)> {
         let plain: Vec<Arc<XovTx<C>>> = txs.iter().map(|s| s.tx.clone()).collect();
         let codes = self.validate_block(
             Arc::make_mut(&mut peer.world),
@@ -371,12 +386,14 @@ impl<C: Crypto, R: Rules> Peer<C, R> {
             block,
             &plain,
         );
+        let outcomes = plain.iter().map(|tx| tx.id()).zip(codes.clone()).collect();
         let recorded = txs
             .into_iter()
             .zip(codes)
             .filter(|(_, code)| R::RECORD_INVALID || *code == Code::Valid)
             .collect();
         Arc::make_mut(&mut peer.ledger).push(recorded);
+        outcomes
     }
 }
 

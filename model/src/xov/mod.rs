@@ -172,6 +172,7 @@ impl XovConfig {
                 orderer: ORDERER,
                 workload: spec.workload.clone(),
                 copies: spec.copies,
+                await_commit: None,
             }));
         }
         actors

@@ -26,7 +26,7 @@ use super::{for_protocol, Failure};
 /// Arguments of `quorate cluster`.
 #[derive(Args, Debug)]
 pub struct ClusterArgs {
-    /// The protocol: `paxos` or `pbft`.
+    /// The protocol: `paxos`, `pbft` or `xov`.
     #[arg(long, value_name = "NAME")]
     pub protocol: String,
     /// Replicas.
@@ -247,7 +247,10 @@ fn run_cluster<D: Deployment<Ed25519>>(args: &ClusterArgs) -> Result<i32, Failur
         |batch| deployment.verifications_per_tx(batch),
         args.clients,
     )?;
-    report::<D>(args, &dir, &stats, elapsed.min(duration), &bound)
+    let ledgers: Vec<usize> = (0..args.nodes)
+        .filter(|&id| deployment.keeps_ledger(id as NodeId))
+        .collect();
+    report::<D>(args, &dir, &ledgers, &stats, elapsed.min(duration), &bound)
 }
 
 /// The crypto bound of a run, measured in the same run: this machine's ed25519 verification
@@ -305,6 +308,7 @@ impl CryptoBound {
 fn report<D: Deployment<Ed25519>>(
     args: &ClusterArgs,
     dir: &Path,
+    ledgers: &[usize],
     stats: &Stats,
     elapsed: Duration,
     bound: &CryptoBound,
@@ -334,7 +338,7 @@ fn report<D: Deployment<Ed25519>>(
         throughput / bound.tx_per_s()
     );
     let mut heads = Vec::new();
-    for id in 0..args.nodes {
+    for &id in ledgers {
         let path = dir.join(format!("node{id}")).join("node.redb");
         // Opening verifies every checksum and the whole hash chain.
         let mut disk =
@@ -346,7 +350,7 @@ fn report<D: Deployment<Ed25519>>(
     let common = heads.iter().map(|d| d.ledger_head().0).min().unwrap_or(0);
     let mut diverged = false;
     let reference = heads[0].head_at(common).map_err(usage)?;
-    for (id, disk) in heads.iter().enumerate() {
+    for (&id, disk) in ledgers.iter().zip(&heads) {
         let (height, head) = disk.ledger_head();
         let at_common = disk.head_at(common).map_err(usage)?;
         let agrees = at_common == reference;

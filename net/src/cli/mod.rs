@@ -22,6 +22,7 @@ macro_rules! for_protocol {
         match $protocol {
             "paxos" => $run::<quorate_net::protocols::paxos::PaxosDeployment>($($arg),*),
             "pbft" => $run::<quorate_net::protocols::pbft::PbftDeployment>($($arg),*),
+            "xov" => $run::<quorate_net::protocols::xov::XovDeployment>($($arg),*),
             other => Err($crate::cli::Failure::Usage(format!(
                 "{} {other:?}: the hosted protocols are {:?}",
                 $what,

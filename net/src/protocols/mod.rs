@@ -3,6 +3,7 @@
 
 pub mod paxos;
 pub mod pbft;
+pub mod xov;
 
 use std::sync::Arc;
 
@@ -11,7 +12,7 @@ use quorate_impl::crypto::{Crypto, Keyring, NodeId, Signer, Symbolic};
 use crate::host::HostedActor;
 
 /// The protocols `net` can host, as cluster files and `--protocol` spell them.
-pub const HOSTED: [&str; 2] = ["paxos", "pbft"];
+pub const HOSTED: [&str; 3] = ["paxos", "pbft", "xov"];
 
 /// A replica's committed ledger, as digests of its entries.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -88,6 +89,12 @@ pub trait Deployment<C: Crypto> {
     /// whose replicas keep no durable Storage could contradict its own earlier votes).
     fn restart_hazard(&self) -> Option<&'static str> {
         None
+    }
+
+    /// Whether server `server` keeps a committed ledger to compare (an ordering-only role,
+    /// such as XOV's orderer, does not).
+    fn keeps_ledger(&self, _server: NodeId) -> bool {
+        true
     }
 
     /// Signature verifications one committed transaction costs the whole cluster (clients
