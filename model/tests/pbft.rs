@@ -14,22 +14,22 @@ fn assert_verified(config: &str, expected_unique: usize) {
 
 #[test]
 fn honest_pbft_commits_with_all_replicas_correct() {
-    assert_verified("honest", 39_797);
+    assert_verified("honest", 251_950);
 }
 
 #[test]
 fn most_general_equivocating_primary_cannot_split_commits() {
-    assert_verified("equivocating-primary", 7_114);
+    assert_verified("equivocating-primary", 49_986);
 }
 
 #[test]
 fn silent_primary_is_replaced_by_a_view_change() {
-    assert_verified("silent-primary", 878);
+    assert_verified("silent-primary", 1_133);
 }
 
 #[test]
 fn most_general_byzantine_backup_cannot_break_safety() {
-    assert_verified("byzantine-backup", 6_794);
+    assert_verified("byzantine-backup", 46_890);
 }
 
 fn assert_mutant_caught(mutant: &str, mode: SearchMode) {

@@ -79,6 +79,7 @@ fn collecting_dead_messages_keeps_every_actor_state_silent_primary() {
 }
 
 #[test]
+#[ignore = "since early votes are kept (2026-11-22) the unreduced graph of equivocating-primary grew ~7x: over 4.4 GiB and 2 minutes on the shared box; run alone with --ignored"]
 fn collecting_dead_messages_keeps_every_actor_state_equivocating_primary() {
     assert_exact("equivocating-primary");
 }

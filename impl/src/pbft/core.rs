@@ -7,8 +7,8 @@
 //! State is shaped for exhaustive checking (design-review §11): a replica's own PREPARE/COMMIT
 //! is counted inside the step that creates it (never sent to itself); a slot's vote set is
 //! dropped once its threshold is reached (the prepared certificate keeps exactly the votes it
-//! needs); a vote that arrives before the slot can use it is ignored, and in the model it stays
-//! in flight to be delivered later.
+//! needs). A vote that arrives before its slot can count it is kept in `early` (bounded by the
+//! watermark window and one vote per signer and phase) and counted when the slot gets there.
 
 use super::msgs::Vote;
 use super::msgs::{Batch, Checkpoint, CoreMsg, Phase, PrePrepare, PreparedCert, StableCheckpoint};
@@ -96,7 +96,15 @@ pub struct CoreState<P, C: Crypto> {
     pub next_seq: Seq,
     /// Requests received and not yet executed: the primary orders them, a backup watches them.
     pub pending: Vec<P>,
+    /// Votes of the current view that arrived before their slot could count them (a PREPARE
+    /// before the PRE-PREPARE, a COMMIT before this replica prepared), per sequence number in
+    /// the window, at most one per (signer, phase), ordered by (signer, phase). A real network
+    /// delivers a vote once: dropping it would stall the slot until a view change.
+    pub early: BTreeMap<Seq, Vec<SignedVote<C>>>,
 }
+
+/// A signed PREPARE or COMMIT.
+pub type SignedVote<C> = Signed<Vote<<C as Crypto>::Digest>, C>;
 
 impl<P, C: Crypto> CoreState<P, C> {
     /// The low watermark h.
@@ -152,6 +160,10 @@ pub struct Core<P, C: Crypto, R> {
     pub window: Seq,
     /// How long a backup waits before suspecting the primary.
     pub view_timeout: Range<Duration>,
+    /// Primary: sequence numbers of the current view it keeps ordered but not yet committed
+    /// at most (unbounded by default: the window alone limits). A small pipeline lets requests
+    /// that arrive meanwhile gather into the next batch instead of one slot each.
+    pub max_in_flight: usize,
     pub(super) _marker: PhantomData<fn() -> (P, R)>,
 }
 
@@ -195,6 +207,7 @@ impl<P: Payload, C: Crypto, R: Rules> Core<P, C, R> {
             checkpoint_every,
             window,
             view_timeout,
+            max_in_flight: usize::MAX,
             _marker: PhantomData,
         }
     }
@@ -237,6 +250,7 @@ impl<P: Payload, C: Crypto, R: Rules> Core<P, C, R> {
             view_changes: BTreeMap::new(),
             next_seq: 1,
             pending: Vec::new(),
+            early: BTreeMap::new(),
         }
     }
 
@@ -297,9 +311,14 @@ impl<P: Payload, C: Crypto, R: Rules> Core<P, C, R> {
     ) {
         loop {
             let state = st.get();
+            let in_flight = || {
+                let open = |s: &&Slot<P, C>| !matches!(s.phase, SlotPhase::Committed);
+                state.slots.values().filter(open).count()
+            };
             if state.status != Status::Normal
                 || self.primary(state.view) != self.id()
                 || !self.in_window(state, state.next_seq)
+                || (self.max_in_flight != usize::MAX && in_flight() >= self.max_in_flight)
             {
                 return;
             }
@@ -358,6 +377,25 @@ impl<P: Payload, C: Crypto, R: Rules> Core<P, C, R> {
             self.broadcast(CoreMsg::Vote(own.clone()), out);
             prepares.push(own);
         }
+        let state = st.to_mut();
+        // PREPAREs that came before this PRE-PREPARE count now if they match it; early COMMITs
+        // wait for `prepared`; votes for another digest can never count in this view.
+        let mut commits = Vec::new();
+        for vote in state.early.remove(&pp.seq).unwrap_or_default() {
+            if vote.value().digest != pp.digest {
+                continue;
+            }
+            match vote.value().phase {
+                Phase::Prepare => {
+                    let at = prepares.partition_point(|p| p.signer() < vote.signer());
+                    prepares.insert(at, vote);
+                }
+                Phase::Commit => commits.push(vote),
+            }
+        }
+        if !commits.is_empty() {
+            state.early.insert(pp.seq, commits);
+        }
         let slot = Slot {
             digest: pp.digest,
             phase: SlotPhase::PrePrepared {
@@ -366,7 +404,7 @@ impl<P: Payload, C: Crypto, R: Rules> Core<P, C, R> {
                 prepares,
             },
         };
-        st.to_mut().slots.insert(pp.seq, slot);
+        state.slots.insert(pp.seq, slot);
         self.check_prepared(st, pp.seq, out)
     }
 
@@ -384,7 +422,7 @@ impl<P: Payload, C: Crypto, R: Rules> Core<P, C, R> {
         match msg {
             CoreMsg::PrePrepare(signed, batch) => self.on_pre_prepare(st, signed, batch, out),
             CoreMsg::Vote(vote) => self.on_vote(st, vote, out),
-            CoreMsg::Checkpoint(checkpoint) => self.on_checkpoint(st, checkpoint),
+            CoreMsg::Checkpoint(checkpoint) => self.on_checkpoint(st, checkpoint, out),
             CoreMsg::ViewChange(vc) => self.on_view_change(st, vc, out),
             CoreMsg::NewView(nv) => self.on_new_view(st, nv, out),
         }
@@ -418,30 +456,45 @@ impl<P: Payload, C: Crypto, R: Rules> Core<P, C, R> {
     fn on_vote<O: Clone>(
         &self,
         st: &mut Lens<'_, '_, O, P, C>,
-        signed: Signed<Vote<C::Digest>, C>,
+        signed: SignedVote<C>,
         out: &mut impl CoreOut<P, C>,
     ) -> Events<P> {
         let state = st.get();
         let vote = signed.value();
         let voter = signed.signer();
-        let Some(slot) = state.slots.get(&vote.seq) else {
-            return Events::default();
-        };
-        let fresh = match (&slot.phase, vote.phase) {
-            (SlotPhase::PrePrepared { prepares, .. }, Phase::Prepare) => {
-                voter != self.primary(vote.view) && prepares.iter().all(|p| p.signer() != voter)
-            }
-            (SlotPhase::Prepared { commits }, Phase::Commit) => !commits.contains(&voter),
-            _ => false,
-        };
-        let counts = fresh
-            && state.status == Status::Normal
+        let eligible = state.status == Status::Normal
             && vote.view == state.view
-            && vote.digest == slot.digest
             && voter != self.id()
             && self.replicas.contains(&voter)
-            && signed.verify(&self.keyring);
-        if !counts {
+            && !(vote.phase == Phase::Prepare && voter == self.primary(vote.view))
+            && self.in_window(state, vote.seq);
+        if !eligible {
+            return Events::default();
+        }
+        let counts_now = match state.slots.get(&vote.seq) {
+            None => false,
+            Some(slot) if slot.digest != vote.digest => return Events::default(),
+            Some(slot) => match (&slot.phase, vote.phase) {
+                (SlotPhase::PrePrepared { prepares, .. }, Phase::Prepare) => {
+                    if prepares.iter().any(|p| p.signer() == voter) {
+                        return Events::default();
+                    }
+                    true
+                }
+                (SlotPhase::PrePrepared { .. }, Phase::Commit) => false,
+                (SlotPhase::Prepared { commits }, Phase::Commit) => {
+                    if commits.contains(&voter) {
+                        return Events::default();
+                    }
+                    true
+                }
+                _ => return Events::default(),
+            },
+        };
+        if !counts_now {
+            return self.keep_early(st, signed);
+        }
+        if !signed.verify(&self.keyring) {
             return Events::default();
         }
         let seq = vote.seq;
@@ -454,10 +507,37 @@ impl<P: Payload, C: Crypto, R: Rules> Core<P, C, R> {
             }
             SlotPhase::Prepared { commits } => {
                 commits.insert(voter);
-                self.check_committed(st, seq)
+                let events = self.check_committed(st, seq);
+                if !events.committed.is_empty() && self.max_in_flight != usize::MAX {
+                    self.fill(st, out); // the pipeline has room again
+                }
+                events
             }
             SlotPhase::Committed => unreachable!("checked above"),
         }
+    }
+
+    /// Keeps a vote its slot cannot count yet; the first one per (signer, phase) wins, as a
+    /// correct replica sends one of each per sequence number and view.
+    fn keep_early<O: Clone>(
+        &self,
+        st: &mut Lens<'_, '_, O, P, C>,
+        signed: SignedVote<C>,
+    ) -> Events<P> {
+        let key = |v: &SignedVote<C>| (v.signer(), v.value().phase);
+        let seq = signed.value().seq;
+        let known = st
+            .get()
+            .early
+            .get(&seq)
+            .is_some_and(|votes| votes.iter().any(|v| key(v) == key(&signed)));
+        if known || !signed.verify(&self.keyring) {
+            return Events::default();
+        }
+        let votes = st.to_mut().early.entry(seq).or_default();
+        let at = votes.partition_point(|v| key(v) < key(&signed));
+        votes.insert(at, signed);
+        Events::default()
     }
 
     /// `prepared`: PRE-PREPARE + 2f matching PREPAREs. Moves the votes into a certificate,
@@ -476,13 +556,19 @@ impl<P: Payload, C: Crypto, R: Rules> Core<P, C, R> {
             return Events::default();
         }
         let state = st.to_mut();
-        let slot = state.slots.get_mut(&seq).expect("checked above");
-        let previous = std::mem::replace(
-            &mut slot.phase,
-            SlotPhase::Prepared {
-                commits: BTreeSet::from([self.id()]),
-            },
+        // Own COMMIT, and the early ones (their digest matched the slot when they were kept).
+        let mut commits = BTreeSet::from([self.id()]);
+        commits.extend(
+            state
+                .early
+                .remove(&seq)
+                .unwrap_or_default()
+                .iter()
+                .filter(|v| v.value().phase == Phase::Commit)
+                .map(|v| v.signer()),
         );
+        let slot = state.slots.get_mut(&seq).expect("checked above");
+        let previous = std::mem::replace(&mut slot.phase, SlotPhase::Prepared { commits });
         let SlotPhase::PrePrepared {
             pre_prepare,
             batch,
@@ -508,7 +594,11 @@ impl<P: Payload, C: Crypto, R: Rules> Core<P, C, R> {
             digest,
         });
         self.broadcast(CoreMsg::Vote(commit), out);
-        self.check_committed(st, seq)
+        let events = self.check_committed(st, seq);
+        if !events.committed.is_empty() && self.max_in_flight != usize::MAX {
+            self.fill(st, out); // early COMMITs completed it at once: room in the pipeline
+        }
+        events
     }
 
     /// `committed-local`: prepared and 2f+1 matching COMMITs (own included).
@@ -543,13 +633,14 @@ impl<P: Payload, C: Crypto, R: Rules> Core<P, C, R> {
             state: state_digest,
         });
         self.broadcast(CoreMsg::Checkpoint(own.clone()), out);
-        self.record_checkpoint(st, own)
+        self.record_checkpoint(st, own, out)
     }
 
     fn on_checkpoint<O: Clone>(
         &self,
         st: &mut Lens<'_, '_, O, P, C>,
         signed: Signed<Checkpoint<C::Digest>, C>,
+        out: &mut impl CoreOut<P, C>,
     ) -> Events<P> {
         let valid = signed.signer() != self.id()
             && self.replicas.contains(&signed.signer())
@@ -557,13 +648,14 @@ impl<P: Payload, C: Crypto, R: Rules> Core<P, C, R> {
         if !valid {
             return Events::default();
         }
-        self.record_checkpoint(st, signed)
+        self.record_checkpoint(st, signed, out)
     }
 
     fn record_checkpoint<O: Clone>(
         &self,
         st: &mut Lens<'_, '_, O, P, C>,
         signed: Signed<Checkpoint<C::Digest>, C>,
+        out: &mut impl CoreOut<P, C>,
     ) -> Events<P> {
         let state = st.get();
         let seq = signed.value().seq;
@@ -588,18 +680,20 @@ impl<P: Payload, C: Crypto, R: Rules> Core<P, C, R> {
         if proof.len() < self.quorum() {
             return Events::default();
         }
-        self.install_stable(st, StableCheckpoint { seq, proof });
+        self.install_stable(st, StableCheckpoint { seq, proof }, out);
         Events {
             committed: Vec::new(),
             stable: Some(seq),
         }
     }
 
-    /// Makes `stable` the low watermark and discards everything at or below it.
+    /// Makes `stable` the low watermark and discards everything at or below it; a primary
+    /// then orders what waited for the window to move.
     pub(super) fn install_stable<O: Clone>(
         &self,
         st: &mut Lens<'_, '_, O, P, C>,
         stable: StableCheckpoint<C>,
+        out: &mut impl CoreOut<P, C>,
     ) {
         let state = st.to_mut();
         let seq = stable.seq;
@@ -608,6 +702,8 @@ impl<P: Payload, C: Crypto, R: Rules> Core<P, C, R> {
         state.slots = state.slots.split_off(&(seq + 1));
         state.certs = state.certs.split_off(&(seq + 1));
         state.checkpoints = state.checkpoints.split_off(&(seq + 1));
+        state.early = state.early.split_off(&(seq + 1));
         state.next_seq = state.next_seq.max(seq + 1);
+        self.fill(st, out);
     }
 }

@@ -17,6 +17,8 @@
 pub mod adversary;
 pub mod client;
 pub mod core;
+#[cfg(test)]
+mod core_tests;
 pub mod learner;
 pub mod msgs;
 mod rename;

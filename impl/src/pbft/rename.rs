@@ -193,6 +193,15 @@ impl<P: Rename> Rename for CoreState<P, Symbolic> {
                 .collect(),
             next_seq: self.next_seq,
             pending: self.pending.rename(perm),
+            early: self
+                .early
+                .iter()
+                .map(|(seq, votes)| {
+                    let mut votes: Vec<_> = votes.iter().map(|v| v.rename(perm)).collect();
+                    votes.sort_by_key(|v| (v.signer(), v.value().phase));
+                    (*seq, votes)
+                })
+                .collect(),
         }
     }
 }

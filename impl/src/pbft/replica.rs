@@ -131,6 +131,14 @@ impl<C: Crypto, A: Application, R: Rules> Replica<C, A, R> {
         }
     }
 
+    /// This replica, as primary, keeping at most `slots` sequence numbers ordered and not yet
+    /// committed (see [`Core::max_in_flight`]).
+    pub fn with_max_in_flight(mut self, slots: usize) -> Self {
+        assert!(slots >= 1, "a pipeline of at least one sequence number");
+        self.core.max_in_flight = slots;
+        self
+    }
+
     /// This replica.
     pub fn id(&self) -> NodeId {
         self.core.id()
@@ -388,7 +396,7 @@ impl<C: Crypto, A: Application, R: Rules> Replica<C, A, R> {
         let deliver = self.learner.skip_to(&mut rs.learner, seq);
         if certified && proof.seq > rs.core.stable.seq {
             self.core
-                .install_stable(&mut core_lens::<C, A>(state), proof);
+                .install_stable(&mut core_lens::<C, A>(state), proof, out);
         }
         let mut events = Events::default();
         for (seq, batch) in deliver {

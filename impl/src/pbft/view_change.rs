@@ -45,6 +45,7 @@ impl<P: Payload, C: Crypto, R: Rules> Core<P, C, R> {
         state.view = new_view;
         state.status = Status::ViewChanging;
         state.slots.clear();
+        state.early.clear();
         let vc = self.signer.sign(ViewChange {
             new_view,
             stable: state.stable.clone(),
@@ -244,12 +245,13 @@ impl<P: Payload, C: Crypto, R: Rules> Core<P, C, R> {
         let mut events = Events::default();
         if stable.seq > st.get().low() {
             events.stable = Some(stable.seq);
-            self.install_stable(st, stable);
+            self.install_stable(st, stable, out);
         }
         let state = st.to_mut();
         state.view = view;
         state.status = Status::Normal;
         state.slots.clear();
+        state.early.clear();
         state.view_changes = state.view_changes.split_off(&(view + 1));
         let last = pre_prepares
             .last()

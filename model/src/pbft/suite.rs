@@ -62,7 +62,7 @@ pub fn configs() -> Vec<(ConfigInfo, PbftConfig)> {
             info(
                 "honest",
                 "(a) n=4 f=1 all correct, 1 client x 1 request, no retries, view 0, unordered",
-                Some(39_797),
+                Some(251_950),
             ),
             PbftConfig { max_view: 0, max_client_retries: 0, ..base() },
         ),
@@ -70,7 +70,7 @@ pub fn configs() -> Vec<(ConfigInfo, PbftConfig)> {
             info(
                 "equivocating-primary",
                 "(b) primary 0 is the most-general adversary: every pre-prepare/prepare/commit it can sign for seq 1 with either batch (request or no-op), a forged reply, an uncertified state; view 0, no retries",
-                Some(7_114),
+                Some(49_986),
             ),
             PbftConfig {
                 faulty: Faulty::MostGeneral(0),
@@ -129,7 +129,7 @@ pub fn configs() -> Vec<(ConfigInfo, PbftConfig)> {
             info(
                 "silent-primary",
                 "(c) primary 0 silent; the client's retry broadcast arms the backups' view timers and forces a view change to primary 1, views <= 1 (every backup may time out)",
-                Some(878),
+                Some(1_133),
             ),
             PbftConfig { faulty: Faulty::Scripted(0, Script::Silent), ..base() },
         ),
@@ -155,7 +155,7 @@ pub fn configs() -> Vec<(ConfigInfo, PbftConfig)> {
             info(
                 "byzantine-backup",
                 "backup 3 is the most-general adversary (pre-prepares it may not send included), a forged reply, an uncertified state; view 0, no retries",
-                Some(6_794),
+                Some(46_890),
             ),
             PbftConfig {
                 faulty: Faulty::MostGeneral(3),

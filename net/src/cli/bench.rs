@@ -55,6 +55,9 @@ enum BenchWhat {
     /// §5.5.2), with the paper's ratios, the pool's 2-worker/1-worker speed-up and the
     /// dependency-graph build time (pairwise vs key-indexed).
     Oxii(super::bench_oxii::OxiiArgs),
+    /// PBFT n=4 and Paxos n=3 on loopback (tracing off and on) against the crypto bound
+    /// measured in the same run, and the cost of one host step at 10^3-10^5 committed entries.
+    Cluster(super::bench_cluster::BenchClusterArgs),
 }
 
 /// One benchmark entry: a model, a host and a search.
@@ -128,6 +131,7 @@ pub fn run(args: &BenchArgs) -> Result<i32, Failure> {
             one,
         } => (quick, suites, json, one),
         BenchWhat::Oxii(oxii) => return super::bench_oxii::run(oxii),
+        BenchWhat::Cluster(cluster) => return super::bench_cluster::run(cluster),
     };
     if let Some(entry) = one {
         let measurement = measure(&Entry::parse(entry)?)?;

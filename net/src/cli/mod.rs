@@ -2,6 +2,7 @@
 //! generated `--help` text.
 
 pub mod bench;
+pub mod bench_cluster;
 pub mod bench_oxii;
 pub mod bench_xov;
 pub mod check;

@@ -194,7 +194,9 @@ pub struct Host<A: Actor, D, R> {
     incarnation: u64,
     next_seq: u64,
     step: u64,
-    state: A::State,
+    /// Always `Some` between steps; taken during one so the actor changes it in place (a
+    /// borrowed `Cow` would deep-copy the whole state, ledger included, at its first write).
+    state: Option<A::State>,
     timers: Vec<(A::Timer, Duration)>,
     randoms: Vec<(String, Vec<A::Random>)>,
     dedup: Dedup,
@@ -246,7 +248,7 @@ where
             incarnation,
             next_seq: 0,
             step: 0,
-            state,
+            state: Some(state),
             timers: Vec::new(),
             randoms: Vec::new(),
             dedup: Dedup::default(),
@@ -272,7 +274,7 @@ where
 
     /// The actor's current state.
     pub fn state(&self) -> &A::State {
-        &self.state
+        self.state.as_ref().expect("a state between steps")
     }
 
     /// The hosted actor.
@@ -318,13 +320,16 @@ where
                 return Ok(None);
             }
         }
-        let before = if self.tracing {
-            digest(&self.state)
+        // Digests only when something reads them: the trace, or the refusal log line.
+        let compare = self.tracing || tracing::enabled!(tracing::Level::DEBUG);
+        let before = if compare {
+            digest(self.state())
         } else {
             [0; 32]
         };
         let mut out = Out::new();
-        let mut state = Cow::Borrowed(&self.state);
+        let mut state: Cow<A::State> =
+            Cow::Owned(self.state.take().expect("a state between steps"));
         let me = node_id(self.id);
         let record_input = match input {
             Input::Deliver { src, send_id, msg } => {
@@ -342,7 +347,9 @@ where
                 Some(TraceInput::Random { key, random: value })
             }
         };
-        let changed = matches!(state, Cow::Owned(_));
+        self.state = Some(state.into_owned());
+        // The state is owned, so a change shows only in its digest.
+        let changed = !compare || digest(self.state()) != before;
         let noop = !changed && out.is_empty();
         if noop {
             // How refusals show: the actor ignores a stale or unauthentic input.
@@ -351,9 +358,6 @@ where
                 step = self.step,
                 "input left the actor unchanged"
             );
-        }
-        if let Cow::Owned(next) = state {
-            self.state = next;
         }
         let record_input = if self.tracing { record_input } else { None };
         let input = record_input.unwrap_or(TraceInput::Start);
@@ -390,7 +394,7 @@ where
                 step: self.step,
                 input,
                 state_digest_before: before,
-                state_digest_after: digest(&self.state),
+                state_digest_after: digest(self.state()),
                 noop,
                 outputs: outputs.clone(),
             })

@@ -66,6 +66,8 @@ pub struct PbftDeployment {
     pub view_timeout: Range<Duration>,
     /// Client broadcast-retry range.
     pub client_retry: Range<Duration>,
+    /// The primary's pipeline: sequence numbers ordered and not yet committed, at most.
+    pub max_in_flight: usize,
 }
 
 impl PbftDeployment {
@@ -78,6 +80,7 @@ impl PbftDeployment {
             window: 64,
             view_timeout: Duration::from_millis(1500)..Duration::from_millis(2500),
             client_retry: Duration::from_millis(1000)..Duration::from_millis(2000),
+            max_in_flight: 2,
         }
     }
 
@@ -91,17 +94,20 @@ impl PbftDeployment {
         signer: Signer<C>,
         keyring: Arc<Keyring<C>>,
     ) -> PbftNode<C, KvStore, R> {
-        PbftNode::Replica(Replica::new(
-            signer,
-            self.replica_ids(),
-            self.replica_ids(),
-            keyring,
-            KvStore,
-            self.batch_max,
-            self.checkpoint_every,
-            self.window,
-            self.view_timeout.clone(),
-        ))
+        PbftNode::Replica(
+            Replica::new(
+                signer,
+                self.replica_ids(),
+                self.replica_ids(),
+                keyring,
+                KvStore,
+                self.batch_max,
+                self.checkpoint_every,
+                self.window,
+                self.view_timeout.clone(),
+            )
+            .with_max_in_flight(self.max_in_flight),
+        )
     }
 
     /// A client signing with `signer` that submits `operations` transactions.

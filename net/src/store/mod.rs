@@ -146,6 +146,23 @@ impl<S> RedbDisk<S> {
             .map_err(|_| "short ledger row".to_string())
     }
 
+    /// Every exported entry digest, in order (`[0xff; 32]` where a snapshot covered it).
+    pub fn ledger_entries(&self) -> Result<Vec<[u8; 32]>, String> {
+        let read = self.db.begin_read().map_err(|e| e.to_string())?;
+        let table = match read.open_table(LEDGER) {
+            Ok(t) => t,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
+            Err(e) => return Err(e.to_string()),
+        };
+        let mut entries = Vec::new();
+        for row in table.iter().map_err(|e| e.to_string())? {
+            let (_, value) = row.map_err(|e| e.to_string())?;
+            let row = unsealed("ledger row", value.value()).map_err(|e| e.to_string())?;
+            entries.push(row[..32].try_into().map_err(|_| "short ledger row")?);
+        }
+        Ok(entries)
+    }
+
     /// The trace lines recorded, in order.
     pub fn trace_lines(&self) -> Result<Vec<String>, DiskError> {
         let read = self.db.begin_read().map_err(|e| io("read")(e.into()))?;
