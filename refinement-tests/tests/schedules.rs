@@ -112,7 +112,7 @@ fn a_seed_replays_its_run_exactly_failures_included() {
             run.outcome.is_err() || run.check().is_err()
         })
         .expect("some seed in 0..60 exposes small quorums");
-    let verdict = |run: &common::SimRun<SmallQuorum>| {
+    let verdict = |run: &common::SimRun<quorate_model::paxos::Node<SmallQuorum>>| {
         (
             run.outcome.as_ref().err().map(|f| f.to_string()),
             run.check().err(),
