@@ -12,6 +12,7 @@
 pub mod linearizability;
 pub mod membership;
 pub mod merge;
+pub mod monitors;
 pub mod paxos;
 pub mod pbft;
 pub mod protocol;

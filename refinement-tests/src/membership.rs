@@ -67,7 +67,7 @@ pub struct Member<A: Actor, H> {
 }
 
 /// One accepted step of the walk, as an observer sees it.
-pub struct StepView<'a, A: Actor> {
+pub struct StepView<'a, A: Actor, H> {
     /// Position in the global order.
     pub position: usize,
     /// The node whose step it was.
@@ -78,9 +78,13 @@ pub struct StepView<'a, A: Actor> {
     pub before: &'a A::State,
     /// The node's model state after it.
     pub after: &'a A::State,
+    /// The whole model state after it.
+    pub state: &'a SystemState<A, H>,
+    /// Whether the step was a model action (not a refused no-op nor the initial start).
+    pub acted: bool,
 }
 
-impl<A: Actor> StepView<'_, A> {
+impl<A: Actor, H> StepView<'_, A, H> {
     /// The message this step delivered, if it was a delivery.
     pub fn delivered(&self) -> Option<&A::Msg> {
         match &self.record.input {
@@ -105,16 +109,19 @@ where
     A: Actor<Msg: Ord + Serialize, Timer: Ord + Serialize, State: Serialize, Storage: Serialize>,
     H: Clone + fmt::Debug + Hash + PartialEq,
 {
-    check_membership_observed(system, traces, order, |_| {})
+    check_membership_observed(system, traces, order, &[], |_| Ok(()))
 }
 
-/// [`check_membership`], handing every accepted step to `observe` (client histories are read
-/// off the walk this way, without a second pass).
+/// [`check_membership`], handing every accepted step to `observe` (client histories and
+/// incremental monitors run off the walk this way, without a second pass). The `always`
+/// properties named in `monitored` are left to `observe`'s incremental monitors during the
+/// walk and evaluated in full once, on the final state, as a cross-check.
 pub fn check_membership_observed<A, H>(
     system: &System<A, H>,
     traces: &[NodeTrace<A>],
     order: &[GlobalStep],
-    mut observe: impl FnMut(StepView<'_, A>),
+    monitored: &[&str],
+    mut observe: impl FnMut(StepView<'_, A, H>) -> Result<(), String>,
 ) -> Result<Member<A, H>, MembershipError>
 where
     A: Actor<Msg: Ord + Serialize, Timer: Ord + Serialize, State: Serialize, Storage: Serialize>,
@@ -127,6 +134,9 @@ where
         // SimHost's liveness phase.
         .filter(|p| p.expectation == Expectation::Always && p.name != DEADLOCK_FREE)
         .collect();
+    let (at_end, always): (Vec<_>, Vec<_>) = always
+        .into_iter()
+        .partition(|p| monitored.contains(&p.name));
     let mut state = system.init_states().remove(0);
     let mut stats = MembershipStats::default();
     // Which incarnation (index) each node's model actor currently is, if it started one.
@@ -199,7 +209,10 @@ where
                 record,
                 before: actor,
                 after: actor,
-            });
+                state: &state,
+                acted: false,
+            })
+            .map_err(fail)?;
             continue;
         }
         let last = actions.len() - 1;
@@ -246,7 +259,10 @@ where
             record,
             before: before.as_ref().unwrap_or(&state).actor(index),
             after: state.actor(index),
-        });
+            state: &state,
+            acted: changed,
+        })
+        .map_err(fail)?;
         if changed {
             for property in &always {
                 stats.property_checks += 1;
@@ -254,6 +270,19 @@ where
                     return Err(fail(format!("property {:?} fails", property.name)));
                 }
             }
+        }
+    }
+    for property in &at_end {
+        stats.property_checks += 1;
+        if !(property.condition)(system, &state) {
+            return Err(MembershipError {
+                global_step: order.len(),
+                node: order.last().map_or(0, |s| s.node),
+                detail: format!(
+                    "property {:?} fails on the final state (its monitor missed it)",
+                    property.name
+                ),
+            });
         }
     }
     Ok(Member { state, stats })

@@ -37,7 +37,7 @@ impl<R: Rules> Refined for Node<R> {
         }
     }
 
-    fn accepted(step: &StepView<'_, Self>) -> Option<(TxId, Vec<KvResult>)> {
+    fn accepted(step: &StepView<'_, Self, Self::History>) -> Option<(TxId, Vec<KvResult>)> {
         match step.delivered()? {
             PaxosMsg::Reply { tx, output } if step.changed() && tx.client == step.node => {
                 Some((*tx, output.clone()))

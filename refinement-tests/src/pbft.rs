@@ -37,7 +37,7 @@ impl<R: Rules> Refined for Node<R> {
         }
     }
 
-    fn accepted(step: &StepView<'_, Self>) -> Option<(TxId, Vec<KvResult>)> {
+    fn accepted(step: &StepView<'_, Self, Self::History>) -> Option<(TxId, Vec<KvResult>)> {
         let before = step.before.as_client()?.accepted.len();
         let after = &step.after.as_client()?.accepted;
         (after.len() > before)

@@ -20,6 +20,7 @@ use stateright::actor::Actor;
 use crate::linearizability::{self, Operation};
 use crate::membership::{check_membership_observed, StepView};
 use crate::merge::merge;
+use crate::monitors::{Consistency, CONSISTENCY};
 use crate::replay::replay_node;
 use crate::traces::NodeTrace;
 
@@ -62,7 +63,7 @@ pub trait Refined:
     fn submitted(msg: &Self::Msg) -> Option<&Transaction<KvOp>>;
 
     /// The result a client accepted in this step, if it accepted one.
-    fn accepted(step: &StepView<'_, Self>) -> Option<(TxId, Vec<KvResult>)>;
+    fn accepted(step: &StepView<'_, Self, Self::History>) -> Option<(TxId, Vec<KvResult>)>;
 }
 
 /// What the checks of one run measured.
@@ -130,9 +131,28 @@ fn parse_all<A: Refined>(lines: &[Vec<String>]) -> Result<Vec<NodeTrace<A>>, Run
 pub fn membership_only<A: Refined>(actors: &[A], lines: &[Vec<String>]) -> Result<(), RunFailure> {
     let traces = parse_all::<A>(lines)?;
     let order = merge(&traces).map_err(|e| RunFailure::Merge(e.to_string()))?;
-    check_membership_observed(&A::replay_system(actors.to_vec()), &traces, &order, |_| {})
-        .map(|_| ())
-        .map_err(|e| RunFailure::Membership(e.to_string()))
+    let mut consistency = Consistency::default();
+    check_membership_observed(
+        &A::replay_system(actors.to_vec()),
+        &traces,
+        &order,
+        &[CONSISTENCY],
+        |step| monitor_step(&mut consistency, &step),
+    )
+    .map(|_| ())
+    .map_err(|e| RunFailure::Membership(e.to_string()))
+}
+
+/// Runs the incremental monitors over a step that changed the model.
+fn monitor_step<A: Refined>(
+    consistency: &mut Consistency,
+    step: &StepView<'_, A, A::History>,
+) -> Result<(), String> {
+    if !step.acted {
+        return Ok(());
+    }
+    let log = A::sequencer_log(step.state.history());
+    consistency.step(log, step.node as usize, A::ledger(step.after))
 }
 
 /// A client's accepted result, at its position in the global order.
@@ -142,10 +162,28 @@ struct Accepted {
     time: u64,
 }
 
+/// How `always` properties are evaluated along the membership walk.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Evaluation {
+    /// Incremental monitors where one exists ([`crate::monitors`]); the rest in full.
+    Incremental,
+    /// Every property in full after every step (the model's own predicates; for measuring).
+    Full,
+}
+
 /// Runs checks 1-3 over node `i`'s trace lines `lines[i]`, recorded by `actors[i]`.
 pub fn check_run<A: Refined>(
     actors: &[A],
     lines: &[Vec<String>],
+) -> Result<RunFigures, RunFailure> {
+    check_run_with(actors, lines, Evaluation::Incremental)
+}
+
+/// [`check_run`] with a choice of property evaluation.
+pub fn check_run_with<A: Refined>(
+    actors: &[A],
+    lines: &[Vec<String>],
+    evaluation: Evaluation,
 ) -> Result<RunFigures, RunFailure> {
     let traces = parse_all::<A>(lines)?;
     let mut figures = RunFigures {
@@ -170,7 +208,13 @@ pub fn check_run<A: Refined>(
     let started = Instant::now();
     let order = merge(&traces).map_err(|e| RunFailure::Merge(e.to_string()))?;
     let system = A::replay_system(actors.to_vec());
-    let member = check_membership_observed(&system, &traces, &order, |step| {
+    let mut consistency = Consistency::default();
+    let incremental = evaluation == Evaluation::Incremental;
+    let monitored: &[&str] = if incremental { &[CONSISTENCY] } else { &[] };
+    let member = check_membership_observed(&system, &traces, &order, monitored, |step| {
+        if incremental {
+            monitor_step(&mut consistency, &step)?;
+        }
         let time = 2 * step.position as u64;
         if let Some((tx, output)) = A::accepted(&step) {
             accepted.push(Accepted { tx, output, time });
@@ -206,10 +250,11 @@ pub fn check_run<A: Refined>(
                 }
             }
         }
+        Ok(())
     })
     .map_err(|e| RunFailure::Membership(e.to_string()))?;
     figures.membership = started.elapsed();
-    figures.property_checks = member.stats.property_checks;
+    figures.property_checks = member.stats.property_checks + consistency.checks;
     if let Some(failure) = malformed {
         return Err(failure);
     }

@@ -85,3 +85,33 @@ fn a_pbft_trace_naming_another_sender_is_refused_by_the_merge() {
         "{failure}"
     );
 }
+
+#[test]
+fn incremental_monitors_reach_the_full_evaluations_verdict_at_lower_cost_per_event() {
+    use quorate_refinement::protocol::{check_run_with, Evaluation};
+    // A longer run than the others: the full `consistency` re-executes the log per replica
+    // per step, so its cost per event grows with the run; the monitor's does not.
+    let run = run_pbft(SimConfig::calm(5), 3, 30, None);
+    assert_safe(&run.outcome);
+    let full = check_run_with(&run.actors, &run.lines, Evaluation::Full).expect("full");
+    let incremental =
+        check_run_with(&run.actors, &run.lines, Evaluation::Incremental).expect("incremental");
+    assert_eq!(
+        (full.events, full.committed, full.operations),
+        (
+            incremental.events,
+            incremental.committed,
+            incremental.operations
+        )
+    );
+    let per_event = |f: &quorate_refinement::protocol::RunFigures| {
+        f.membership.as_nanos() as f64 / f.events as f64 / 1000.0
+    };
+    println!(
+        "{} events: membership {:.1} µs/event full, {:.1} µs/event incremental; replay {:.1} µs/event",
+        full.events,
+        per_event(&full),
+        per_event(&incremental),
+        incremental.replay.as_nanos() as f64 / incremental.events as f64 / 1000.0
+    );
+}
