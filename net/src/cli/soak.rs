@@ -40,6 +40,10 @@ pub struct SoakArgs {
     /// Replicas per cluster (Paxos: 2f+1, default 3; PBFT: 3f+1, default 4).
     #[arg(long, value_name = "N")]
     pub replicas: Option<usize>,
+    /// Count a run that completes safely but not every operation (SimHost's liveness phase)
+    /// and go on, instead of stopping there; safety and refinement failures still stop.
+    #[arg(long)]
+    pub count_stalls: bool,
 }
 
 /// The network part of a schedule, drawn from `rng`: drops, delays, partitions.
@@ -112,6 +116,8 @@ struct Totals {
     restarts: u64,
     /// Runs with an adversary that lost liveness but kept safety (PBFT only).
     stalled: u64,
+    /// Runs without an adversary that lost liveness but kept safety (`--count-stalls`).
+    stalled_honest: u64,
     replay: Duration,
     membership: Duration,
 }
@@ -120,7 +126,7 @@ struct Totals {
 fn run_one<A: Refined + Observed>(
     config: SimConfig,
     actors: Vec<A>,
-    may_stall: bool,
+    (adversary, count_stalls): (bool, bool),
     totals: &mut Totals,
 ) -> Result<(), String> {
     let sim = SimHost::new(config, actors.clone(), "symbolic");
@@ -131,7 +137,8 @@ fn run_one<A: Refined + Observed>(
     totals.runs += 1;
     match &outcome {
         Ok(report) => totals.restarts += report.restarts,
-        Err(SimFailure::NotLive { .. }) if may_stall => totals.stalled += 1,
+        Err(SimFailure::NotLive { .. }) if adversary => totals.stalled += 1,
+        Err(SimFailure::NotLive { .. }) if count_stalls => totals.stalled_honest += 1,
         Err(failure) => return Err(format!("(SimHost): {failure}")),
     }
     let lines: Vec<Vec<String>> = disks
@@ -191,7 +198,7 @@ pub fn run(args: &SoakArgs) -> Result<i32, Failure> {
             run_one(
                 schedule.config,
                 actors,
-                schedule.adversary.is_some(),
+                (schedule.adversary.is_some(), args.count_stalls),
                 &mut totals,
             )
             .map_err(|e| (e, detail))
@@ -200,7 +207,8 @@ pub fn run(args: &SoakArgs) -> Result<i32, Failure> {
             let actors = PaxosDeployment::new(replicas)
                 .symbolic_actors::<quorate_impl::paxos::Honest>(clients, operations);
             let detail = format!("{config:?}");
-            run_one(config, actors, false, &mut totals).map_err(|e| (e, detail))
+            run_one(config, actors, (false, args.count_stalls), &mut totals)
+                .map_err(|e| (e, detail))
         };
         if let Err((failure, detail)) = verdict {
             println!("FAIL seed {seed} {failure}\n  schedule {detail}");
@@ -209,11 +217,16 @@ pub fn run(args: &SoakArgs) -> Result<i32, Failure> {
     }
     let events = totals.events;
     let per_event = |d: Duration| d.as_nanos() as f64 / events.max(1) as f64 / 1000.0;
-    let stalled = if pbft {
-        format!(", {} adversary runs not live (safety held)", totals.stalled)
-    } else {
-        String::new()
-    };
+    let mut stalled = String::new();
+    if pbft {
+        stalled += &format!(", {} adversary runs not live", totals.stalled);
+    }
+    if args.count_stalls {
+        stalled += &format!(
+            ", {} runs without adversary not live",
+            totals.stalled_honest
+        );
+    }
     println!(
         "soak {}: {} runs passed (seeds {}..{}), {events} events, {} restarts{stalled} in {:.1} s; replay {:.2} µs/event, membership {:.2} µs/event",
         args.protocol,
