@@ -22,7 +22,7 @@ use stateright::{Expectation, Model};
 
 use crate::merge::GlobalStep;
 use crate::replay::hex;
-use crate::traces::NodeTrace;
+use crate::traces::{NodeTrace, RecordOf};
 
 /// A step the replay model does not allow, or a property that failed along the run.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -66,11 +66,62 @@ pub struct Member<A: Actor, H> {
     pub stats: MembershipStats,
 }
 
+/// One accepted step of the walk, as an observer sees it.
+pub struct StepView<'a, A: Actor, H> {
+    /// Position in the global order.
+    pub position: usize,
+    /// The node whose step it was.
+    pub node: u32,
+    /// Its trace record.
+    pub record: &'a RecordOf<A>,
+    /// The node's model state before the step.
+    pub before: &'a A::State,
+    /// The node's model state after it.
+    pub after: &'a A::State,
+    /// The whole model state after it.
+    pub state: &'a SystemState<A, H>,
+    /// Whether the step was a model action (not a refused no-op nor the initial start).
+    pub acted: bool,
+}
+
+impl<A: Actor, H> StepView<'_, A, H> {
+    /// The message this step delivered, if it was a delivery.
+    pub fn delivered(&self) -> Option<&A::Msg> {
+        match &self.record.input {
+            TraceInput::Deliver { msg, .. } => Some(msg),
+            _ => None,
+        }
+    }
+
+    /// Whether the step changed the node's state (as the trace recorded it).
+    pub fn changed(&self) -> bool {
+        self.record.state_digest_before != self.record.state_digest_after
+    }
+}
+
 /// Walks `order` through `system`, checking each step against its trace record.
 pub fn check_membership<A, H>(
     system: &System<A, H>,
     traces: &[NodeTrace<A>],
     order: &[GlobalStep],
+) -> Result<Member<A, H>, MembershipError>
+where
+    A: Actor<Msg: Ord + Serialize, Timer: Ord + Serialize, State: Serialize, Storage: Serialize>,
+    H: Clone + fmt::Debug + Hash + PartialEq,
+{
+    check_membership_observed(system, traces, order, &[], |_| Ok(()))
+}
+
+/// [`check_membership`], handing every accepted step to `observe` (client histories and
+/// incremental monitors run off the walk this way, without a second pass). The `always`
+/// properties named in `monitored` are left to `observe`'s incremental monitors during the
+/// walk and evaluated in full once, on the final state, as a cross-check.
+pub fn check_membership_observed<A, H>(
+    system: &System<A, H>,
+    traces: &[NodeTrace<A>],
+    order: &[GlobalStep],
+    monitored: &[&str],
+    mut observe: impl FnMut(StepView<'_, A, H>) -> Result<(), String>,
 ) -> Result<Member<A, H>, MembershipError>
 where
     A: Actor<Msg: Ord + Serialize, Timer: Ord + Serialize, State: Serialize, Storage: Serialize>,
@@ -83,6 +134,9 @@ where
         // SimHost's liveness phase.
         .filter(|p| p.expectation == Expectation::Always && p.name != DEADLOCK_FREE)
         .collect();
+    let (at_end, always): (Vec<_>, Vec<_>) = always
+        .into_iter()
+        .partition(|p| monitored.contains(&p.name));
     let mut state = system.init_states().remove(0);
     let mut stats = MembershipStats::default();
     // Which incarnation (index) each node's model actor currently is, if it started one.
@@ -148,10 +202,23 @@ where
         if actions.is_empty() {
             // The first incarnation's start is the model's initial state.
             check_actor_digest(&state, index, record.state_digest_after).map_err(fail)?;
+            let actor = state.actor(index);
+            observe(StepView {
+                position,
+                node: step.node,
+                record,
+                before: actor,
+                after: actor,
+                state: &state,
+                acted: false,
+            })
+            .map_err(fail)?;
             continue;
         }
         let last = actions.len() - 1;
         let mut changed = false;
+        // The state before the step's first action, kept for the observer.
+        let mut before: Option<SystemState<A, H>> = None;
         for (k, action) in actions.into_iter().enumerate() {
             if matches!(action, SystemAction::Recover(_)) {
                 let model_storage = digest(&state.storage(index));
@@ -168,7 +235,8 @@ where
                 Some(next) => {
                     stats.actions += 1;
                     changed = true;
-                    state = next;
+                    let previous = std::mem::replace(&mut state, next);
+                    before.get_or_insert(previous);
                 }
                 None if k == last && refused_is_fine(record) => {
                     stats.no_ops += 1;
@@ -185,6 +253,16 @@ where
             return Err(fail(format!("an actor panicked: {poison}")));
         }
         check_actor_digest(&state, index, record.state_digest_after).map_err(fail)?;
+        observe(StepView {
+            position,
+            node: step.node,
+            record,
+            before: before.as_ref().unwrap_or(&state).actor(index),
+            after: state.actor(index),
+            state: &state,
+            acted: changed,
+        })
+        .map_err(fail)?;
         if changed {
             for property in &always {
                 stats.property_checks += 1;
@@ -192,6 +270,19 @@ where
                     return Err(fail(format!("property {:?} fails", property.name)));
                 }
             }
+        }
+    }
+    for property in &at_end {
+        stats.property_checks += 1;
+        if !(property.condition)(system, &state) {
+            return Err(MembershipError {
+                global_step: order.len(),
+                node: order.last().map_or(0, |s| s.node),
+                detail: format!(
+                    "property {:?} fails on the final state (its monitor missed it)",
+                    property.name
+                ),
+            });
         }
     }
     Ok(Member { state, stats })

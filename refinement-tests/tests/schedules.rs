@@ -1,7 +1,8 @@
-//! Fault schedules (DESIGN §6.4): proptest draws SimHost schedules — kills and restarts,
-//! drops, delays, partitions, torn writes and fsync errors — and every run must pass SimHost's
-//! own checks and checks 1-3. Every run prints its schedule; the seed replays it exactly.
-//! (Paxos tolerates crash faults only, so no adversary replaces an honest replica here.)
+//! Fault schedules (DESIGN §6.4): proptest draws SimHost schedules and every run must pass
+//! SimHost's own checks and checks 1-3. Every run prints its schedule; the seed replays it
+//! exactly. Paxos: kills and restarts, drops, delays, partitions, torn writes and fsync errors
+//! (it tolerates crash faults only, so no adversary). PBFT: drops, delays, partitions and an
+//! adversary actor in place of one honest replica (no kills while its Storage is `()`).
 
 mod common;
 
@@ -12,10 +13,13 @@ use proptest::prelude::*;
 use proptest::test_runner::Config;
 use quorate_impl::crypto::NodeId;
 use quorate_impl::paxos::{Honest, SmallQuorum};
+use quorate_impl::pbft::{Script, SmallPrepareQuorum};
 use quorate_net::sim::SimConfig;
 
 /// Schedules per `cargo test` run (the soak runs more: `quorate soak`).
 const CASES: u32 = 48;
+/// PBFT schedules per `cargo test` run.
+const PBFT_CASES: u32 = 32;
 
 #[derive(Clone, Debug)]
 struct Schedule {
@@ -28,11 +32,14 @@ struct Schedule {
     max_down: usize,
     clients: usize,
     operations: u64,
+    /// PBFT only: the replica replaced by an adversary, and its script.
+    adversary: Option<(NodeId, Script)>,
 }
 
 impl Schedule {
     fn config(&self) -> SimConfig {
-        let mut config = SimConfig::new(self.seed, 0..REPLICAS as NodeId, self.max_down);
+        let crashable = if self.max_down == 0 { 0 } else { REPLICAS };
+        let mut config = SimConfig::new(self.seed, 0..crashable as NodeId, self.max_down);
         config.drop_per_mille = self.drop;
         config.delay_ms = (1, self.delay_max);
         config.partition_per_mille = self.partition;
@@ -67,7 +74,49 @@ fn schedules() -> impl Strategy<Value = Schedule> {
                     max_down,
                     clients,
                     operations,
+                    adversary: None,
                 }
+            },
+        )
+}
+
+const SCRIPTS: [Script; 5] = [
+    Script::Silent,
+    Script::Equivocate,
+    Script::ConflictingVotes,
+    Script::ReplayViewChange,
+    Script::Withhold,
+];
+
+/// PBFT schedules: network faults, and in most runs one replica replaced by an adversary.
+fn pbft_schedules() -> impl Strategy<Value = Schedule> {
+    (
+        any::<u64>(),
+        0u32..200,
+        2u64..120,
+        0u32..20,
+        1usize..=3,
+        1u64..=8,
+        proptest::option::weighted(
+            0.75,
+            (
+                0..PBFT_REPLICAS as NodeId,
+                proptest::sample::select(&SCRIPTS[..]),
+            ),
+        ),
+    )
+        .prop_map(
+            |(seed, drop, delay_max, partition, clients, operations, adversary)| Schedule {
+                seed,
+                drop,
+                delay_max,
+                partition,
+                crash: 0,
+                disk: 0,
+                max_down: 0,
+                clients,
+                operations,
+                adversary,
             },
         )
 }
@@ -93,6 +142,29 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(Config { cases: PBFT_CASES, failure_persistence: None, ..Config::default() })]
+
+    #[test]
+    fn every_pbft_schedule_passes_simhost_safety_and_checks_1_to_3(schedule in pbft_schedules()) {
+        println!("pbft schedule {schedule:?}");
+        let run = run_pbft(schedule.config(), schedule.clients, schedule.operations, schedule.adversary);
+        // Safety always; liveness is required of honest runs only (a Byzantine replica may
+        // stall the current core, whose liveness is being fixed apart).
+        if schedule.adversary.is_none() {
+            run.outcome.as_ref().map_err(|f| {
+                TestCaseError::fail(format!("seed {}: SimHost: {f}", schedule.seed))
+            })?;
+        } else {
+            assert_safe(&run.outcome);
+        }
+        let figures = run
+            .check()
+            .map_err(|e| TestCaseError::fail(format!("seed {}: {e}", schedule.seed)))?;
+        println!("  live {} events {} {figures:?}", run.outcome.is_ok(), figures.events);
+    }
+}
+
 #[test]
 fn a_seed_replays_its_run_exactly_failures_included() {
     // An honest run: equal seeds give byte-equal traces.
@@ -112,7 +184,7 @@ fn a_seed_replays_its_run_exactly_failures_included() {
             run.outcome.is_err() || run.check().is_err()
         })
         .expect("some seed in 0..60 exposes small quorums");
-    let verdict = |run: &common::SimRun<SmallQuorum>| {
+    let verdict = |run: &common::SimRun<quorate_model::paxos::Node<SmallQuorum>>| {
         (
             run.outcome.as_ref().err().map(|f| f.to_string()),
             run.check().err(),
@@ -123,4 +195,26 @@ fn a_seed_replays_its_run_exactly_failures_included() {
     println!("seed {failing}: {:?}", verdict(&a));
     assert_eq!(a.lines, b.lines);
     assert_eq!(verdict(&a), verdict(&b));
+}
+
+#[test]
+fn a_pbft_seed_replays_its_run_exactly_failures_included() {
+    let adversary = Some((0, Script::Equivocate));
+    let first = run_pbft(pbft_lossy(7), CLIENTS, OPERATIONS, adversary);
+    let again = run_pbft(pbft_lossy(7), CLIENTS, OPERATIONS, adversary);
+    assert_eq!(first.lines, again.lines);
+    // A failing mutant run fails again, the same way, from its seed alone.
+    let mutant = |seed| {
+        run_actors(
+            pbft_lossy(seed),
+            pbft_actors::<SmallPrepareQuorum>(CLIENTS, 6, adversary),
+        )
+    };
+    let failing = (0..20u64)
+        .find(|&seed| mutant(seed).check().is_err())
+        .expect("some seed in 0..20 exposes the small prepare quorum");
+    let (a, b) = (mutant(failing), mutant(failing));
+    println!("seed {failing}: {:?}", a.check().err());
+    assert_eq!(a.lines, b.lines);
+    assert_eq!(a.check().err(), b.check().err());
 }

@@ -276,34 +276,13 @@ impl PbftConfig {
         let bounds = self.clone();
         let track_views = self.expect_reproposal;
         let timeout_only_unprepared = self.timeout_only_unprepared;
-        let mut system = System::new(actors, PbftHistory::default())
+        let system = System::new(actors, PbftHistory::default())
             .symmetric(symmetry::interchangeable(self))
             .network(self.network)
             .lossy(self.lossy)
             .init_network(init)
-            .record_msg_out(record_invocation)
-            .observe(move |prev, action, next, history| {
-                observe::<R>(
-                    track_views,
-                    timeout_only_unprepared,
-                    prev,
-                    action,
-                    next,
-                    history,
-                )
-            })
-            .within(move |state| within_bounds::<R>(&bounds, state))
-            .property(Expectation::Always, "agreement", |_, s| agreement::<R>(s))
-            .property(Expectation::Always, "validity", |m, s| validity::<R>(m, s))
-            .property(Expectation::Always, "consistency", |_, s| {
-                consistency::<R>(s)
-            })
-            .property(Expectation::Always, "refines-sequencer", |_, s| {
-                refines_sequencer::<R>(s)
-            })
-            .property(Expectation::Always, "client-accepts-committed", |_, s| {
-                client_accepts_committed::<R>(s)
-            })
+            .within(move |state| within_bounds::<R>(&bounds, state));
+        let mut system = with_pbft_properties(system, track_views, timeout_only_unprepared)
             .property(Expectation::Sometimes, "request commits", |_, s| {
                 request_commits::<R>(s)
             });
@@ -340,6 +319,47 @@ impl PbftConfig {
         }
         system
     }
+}
+
+/// The observer and the `always` properties every PBFT system carries, checked or replayed.
+fn with_pbft_properties<R: Rules>(
+    system: PbftSystem<R>,
+    track_views: bool,
+    timeout_only_unprepared: bool,
+) -> PbftSystem<R> {
+    system
+        .record_msg_out(record_invocation)
+        .observe(move |prev, action, next, history| {
+            observe::<R>(
+                track_views,
+                timeout_only_unprepared,
+                prev,
+                action,
+                next,
+                history,
+            )
+        })
+        .property(Expectation::Always, "agreement", |_, s| agreement::<R>(s))
+        .property(Expectation::Always, "validity", |m, s| validity::<R>(m, s))
+        .property(Expectation::Always, "consistency", |_, s| {
+            consistency::<R>(s)
+        })
+        .property(Expectation::Always, "refines-sequencer", |_, s| {
+            refines_sequencer::<R>(s)
+        })
+        .property(Expectation::Always, "client-accepts-committed", |_, s| {
+            client_accepts_committed::<R>(s)
+        })
+}
+
+/// The replay model of a recorded run (DESIGN §6): the run's own actors — a Byzantine one
+/// included — under the network contract (unordered, lossy, no duplicates), with every
+/// `always` property and none of the checking bounds. No crashes: PBFT's Storage is `()`.
+pub fn replay_system<R: Rules>(actors: Vec<Node<R>>) -> PbftSystem<R> {
+    let system = System::new(actors, PbftHistory::default())
+        .network(NetworkKind::UnorderedNonDuplicating)
+        .lossy(true);
+    with_pbft_properties(system, false, false)
 }
 
 fn within_bounds<R: Rules>(config: &PbftConfig, state: &State<R>) -> bool {
