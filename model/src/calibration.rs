@@ -154,5 +154,6 @@ pub fn protocol() -> ProtocolInfo {
         ],
         check: check_via::<CalibrationDispatch>,
         explore: explore_via::<CalibrationDispatch>,
+        declared: crate::claims::declared_via::<CalibrationDispatch>,
     }
 }

@@ -73,6 +73,10 @@ pub struct ProtocolInfo {
     /// Serves stateright's Explorer on one configuration (blocks while serving).
     pub explore:
         fn(config: &str, mutant: Option<&str>, options: ExploreOptions) -> Result<(), ConfigError>,
+    /// The properties (expectation, name) the honest model of a configuration declares, for the
+    /// claims matrix.
+    pub declared:
+        fn(config: &str) -> Result<Vec<(stateright::Expectation, &'static str)>, ConfigError>,
 }
 
 /// A model every front end can run: the checker, the Explorer, and reports need these bounds.

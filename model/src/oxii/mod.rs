@@ -448,5 +448,6 @@ pub fn protocol() -> ProtocolInfo {
         ],
         check: check_via::<OxiiDispatch>,
         explore: explore_via::<OxiiDispatch>,
+        declared: crate::claims::declared_via::<OxiiDispatch>,
     }
 }

@@ -224,5 +224,6 @@ pub fn protocol() -> ProtocolInfo {
         ],
         check: check_via::<PbftDispatch>,
         explore: explore_via::<PbftDispatch>,
+        declared: crate::claims::declared_via::<PbftDispatch>,
     }
 }

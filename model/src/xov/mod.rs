@@ -670,5 +670,6 @@ pub fn protocol() -> ProtocolInfo {
         ],
         check: check_via::<XovDispatch>,
         explore: explore_via::<XovDispatch>,
+        declared: crate::claims::declared_via::<XovDispatch>,
     }
 }
