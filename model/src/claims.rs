@@ -91,7 +91,7 @@ pub fn claims(info: &ProtocolInfo) -> Result<ProtocolClaims, ConfigError> {
                         broken_by: info
                             .mutants
                             .iter()
-                            .filter(|m| m.breaks == name)
+                            .filter(|m| m.breaks == name || m.also_breaks.contains(&name))
                             .map(|m| (m.name, m.config))
                             .collect(),
                     });
@@ -101,15 +101,17 @@ pub fn claims(info: &ProtocolInfo) -> Result<ProtocolClaims, ConfigError> {
             properties[index].configs.push(config.name);
         }
     }
-    if let Some(orphan) = info
-        .mutants
-        .iter()
-        .find(|m| !properties.iter().any(|p| p.name == m.breaks))
-    {
-        return Err(ConfigError(format!(
-            "{} mutant {} claims to break {:?}, which no configuration declares",
-            info.name, orphan.name, orphan.breaks
-        )));
+    for mutant in &info.mutants {
+        let claimed = std::iter::once(&mutant.breaks).chain(mutant.also_breaks);
+        if let Some(orphan) = claimed
+            .into_iter()
+            .find(|&&name| !properties.iter().any(|p| p.name == name))
+        {
+            return Err(ConfigError(format!(
+                "{} mutant {} claims to break {orphan:?}, which no configuration declares",
+                info.name, mutant.name
+            )));
+        }
     }
     Ok(ProtocolClaims {
         protocol: info.name,

@@ -37,6 +37,9 @@ pub struct MutantInfo {
     pub breaks: &'static str,
     /// The configuration on which the counterexample is found.
     pub config: &'static str,
+    /// Other properties a complete search of `config` finds it violating (checked by
+    /// `model/tests/claims.rs`): the claims matrix counts them as shown able to fail too.
+    pub also_breaks: &'static [&'static str],
 }
 
 /// Why a check could not start.

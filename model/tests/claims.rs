@@ -2,6 +2,7 @@
 //! shown able to fail by some mutant — except the gaps listed here, which the matrix prints as
 //! unfalsified so an auditor sees them.
 
+use quorate_model::check::{CheckOptions, SearchMode};
 use quorate_model::claims::{all_claims, claims, render_markdown};
 use quorate_model::registry;
 
@@ -9,17 +10,8 @@ use quorate_model::registry;
 /// (and removing the entry here); a new gap fails this test.
 const KNOWN_GAPS: &[(&str, &[&str])] = &[
     ("calibration", &["linearizable"]),
-    ("paxos", &["refines-sequencer"]),
     ("pbft", &["validity", "refines-sequencer"]),
-    (
-        "xov",
-        &[
-            "supply-cap",
-            "per-tx-conservation",
-            "one valid tx per block",
-        ],
-    ),
-    ("oxii", &["agreement"]),
+    ("xov", &["supply-cap"]),
 ];
 
 #[test]
@@ -70,4 +62,42 @@ fn the_matrix_lists_host_checks_and_marks_gaps() {
     assert!(text.contains("| actor-assertion | always | every configuration | host check"));
     assert!(text.contains("| agreement | always |"));
     assert!(text.contains("`small-quorum` on two-leaders"));
+}
+
+/// What `also_breaks` claims is what a complete search finds: every listed property (and the
+/// primary one) is violated, each with a path.
+#[test]
+fn secondary_breaks_are_found_by_a_complete_search() {
+    for info in registry::protocols() {
+        for mutant in info.mutants.iter().filter(|m| !m.also_breaks.is_empty()) {
+            assert!(
+                !info.config(mutant.config).unwrap().soak,
+                "{}: {} lists also_breaks on a soak configuration, which a complete search cannot confirm",
+                info.name,
+                mutant.name
+            );
+            let options = CheckOptions {
+                mode: SearchMode::Bfs,
+                threads: 1,
+                stop_at_first_violation: false,
+                ..CheckOptions::default()
+            };
+            let report = (info.check)(mutant.config, Some(mutant.name), &options).unwrap();
+            assert!(
+                report.complete,
+                "{}: {} must exhaust",
+                info.name, mutant.name
+            );
+            let violated = report.violations();
+            for property in std::iter::once(&mutant.breaks).chain(mutant.also_breaks) {
+                assert!(
+                    violated.contains(property),
+                    "{}: {} on {} must violate {property}; violated: {violated:?}",
+                    info.name,
+                    mutant.name,
+                    mutant.config
+                );
+            }
+        }
+    }
 }

@@ -190,6 +190,7 @@ fn mutant<R: Rules>(breaks: &'static str, config: &'static str) -> MutantInfo {
         summary: R::SUMMARY,
         breaks,
         config,
+        also_breaks: &[],
     }
 }
 
