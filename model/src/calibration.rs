@@ -146,6 +146,7 @@ pub fn protocol() -> ProtocolInfo {
             summary: "the network may lose messages; the protocol never retransmits, so a lost request deadlocks its client",
             breaks: crate::deadlock::DEADLOCK_FREE,
             config: "2-clients",
+            also_breaks: &[],
         }],
         properties: vec![
             ("linearizable", "the register history is linearizable"),
@@ -154,5 +155,6 @@ pub fn protocol() -> ProtocolInfo {
         ],
         check: check_via::<CalibrationDispatch>,
         explore: explore_via::<CalibrationDispatch>,
+        declared: crate::claims::declared_via::<CalibrationDispatch>,
     }
 }

@@ -349,7 +349,7 @@ fn verdict_text(verdict: Verdict) -> &'static str {
     }
 }
 
-fn expectation_name(expectation: &Expectation) -> &'static str {
+pub(crate) fn expectation_name(expectation: &Expectation) -> &'static str {
     match expectation {
         Expectation::Always => "always",
         Expectation::Sometimes => "sometimes",

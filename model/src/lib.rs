@@ -7,6 +7,7 @@
 
 pub mod calibration;
 pub mod check;
+pub mod claims;
 pub mod coverage;
 pub mod deadlock;
 pub mod dfs;

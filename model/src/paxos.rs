@@ -9,8 +9,9 @@ use crate::system::{ActionOf, System, SystemAction, SystemState};
 use crate::NetworkKind;
 use quorate_impl::crypto::{Keyring, Signer, Symbolic};
 use quorate_impl::paxos::{
-    Client, Honest, IgnorePromisedValues, NodeState, PaxosNode, PaxosTimer, Replica, ReplicaState,
-    Request, Role, Rules, SmallQuorum, UnsavedPromise, UnverifiedCatchUp,
+    Client, Honest, IgnorePromisedValues, LocalReads, NoDedup, NodeState, PaxosNode, PaxosTimer,
+    Replica, ReplicaState, Request, Role, Rules, SmallQuorum, SnapshotPositionOnly, UnsavedPromise,
+    UnverifiedCatchUp,
 };
 use quorate_impl::quorum;
 use quorate_spec::{
@@ -518,6 +519,10 @@ pub fn configs() -> Vec<(ConfigInfo, PaxosConfig)> {
             PaxosConfig { max_down: 1, max_recoveries: 1, max_client_retries: 0, ..base.clone() },
         ),
         (
+            info("read-after-write", "3 replicas, 1 client: a put then a get of the same key, 1 broadcast retry each, stable leader", 21_874),
+            PaxosConfig { requests_per_client: 2, campaigners: vec![], ..base.clone() },
+        ),
+        (
             info("compaction", "as crash-recover, with a snapshot (and log compaction) after every slot", 190_936),
             PaxosConfig { max_down: 1, max_recoveries: 1, max_client_retries: 0, snapshot_every: 1, ..base },
         ),
@@ -532,24 +537,49 @@ pub fn mutants() -> Vec<MutantInfo> {
             summary: SmallQuorum::SUMMARY,
             breaks: "agreement",
             config: "two-leaders",
+            also_breaks: &["consistency", "refines-sequencer"],
         },
         MutantInfo {
             name: IgnorePromisedValues::NAME,
             summary: IgnorePromisedValues::SUMMARY,
             breaks: "agreement",
             config: "two-leaders",
+            also_breaks: &["consistency", "refines-sequencer"],
         },
         MutantInfo {
             name: UnsavedPromise::NAME,
             summary: UnsavedPromise::SUMMARY,
             breaks: "agreement",
             config: "two-leaders-crash",
+            also_breaks: &[],
         },
         MutantInfo {
             name: UnverifiedCatchUp::NAME,
             summary: UnverifiedCatchUp::SUMMARY,
             breaks: "agreement",
             config: "two-leaders-crash",
+            also_breaks: &[],
+        },
+        MutantInfo {
+            name: NoDedup::NAME,
+            summary: NoDedup::SUMMARY,
+            breaks: "validity",
+            config: "default",
+            also_breaks: &[],
+        },
+        MutantInfo {
+            name: SnapshotPositionOnly::NAME,
+            summary: SnapshotPositionOnly::SUMMARY,
+            breaks: "consistency",
+            config: "compaction",
+            also_breaks: &[],
+        },
+        MutantInfo {
+            name: LocalReads::NAME,
+            summary: LocalReads::SUMMARY,
+            breaks: "linearizable",
+            config: "read-after-write",
+            also_breaks: &[],
         },
     ]
 }
@@ -578,6 +608,11 @@ impl Dispatch for PaxosDispatch {
             }
             Some(UnsavedPromise::NAME) => task.run(names, cfg.system::<UnsavedPromise>()),
             Some(UnverifiedCatchUp::NAME) => task.run(names, cfg.system::<UnverifiedCatchUp>()),
+            Some(NoDedup::NAME) => task.run(names, cfg.system::<NoDedup>()),
+            Some(SnapshotPositionOnly::NAME) => {
+                task.run(names, cfg.system::<SnapshotPositionOnly>())
+            }
+            Some(LocalReads::NAME) => task.run(names, cfg.system::<LocalReads>()),
             Some(other) => return Err(ConfigError(format!("unknown paxos mutant {other:?}"))),
         })
     }
@@ -603,5 +638,6 @@ pub fn protocol() -> ProtocolInfo {
         ],
         check: check_via::<PaxosDispatch>,
         explore: explore_via::<PaxosDispatch>,
+        declared: crate::claims::declared_via::<PaxosDispatch>,
     }
 }

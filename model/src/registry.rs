@@ -37,6 +37,9 @@ pub struct MutantInfo {
     pub breaks: &'static str,
     /// The configuration on which the counterexample is found.
     pub config: &'static str,
+    /// Other properties a complete search of `config` finds it violating (checked by
+    /// `model/tests/claims.rs`): the claims matrix counts them as shown able to fail too.
+    pub also_breaks: &'static [&'static str],
 }
 
 /// Why a check could not start.
@@ -73,6 +76,10 @@ pub struct ProtocolInfo {
     /// Serves stateright's Explorer on one configuration (blocks while serving).
     pub explore:
         fn(config: &str, mutant: Option<&str>, options: ExploreOptions) -> Result<(), ConfigError>,
+    /// The properties (expectation, name) the honest model of a configuration declares, for the
+    /// claims matrix.
+    pub declared:
+        fn(config: &str) -> Result<Vec<(stateright::Expectation, &'static str)>, ConfigError>,
 }
 
 /// A model every front end can run: the checker, the Explorer, and reports need these bounds.

@@ -32,6 +32,11 @@ fn honest_paxos_passes_crash_and_recovery() {
 }
 
 #[test]
+fn honest_paxos_passes_read_after_write() {
+    assert_verified("read-after-write", 21_874);
+}
+
+#[test]
 fn honest_paxos_passes_compaction_with_snapshot_transfer() {
     assert_verified("compaction", 190_936);
 }
@@ -60,6 +65,25 @@ fn learner_skipping_catch_up_verification_breaks_agreement() {
     assert_mutant_caught("unverified-catch-up");
 }
 
+fn assert_named_property_caught(mutant: &str) {
+    common::assert_mutant_caught("paxos", mutant, SearchMode::Bfs, true, Catch::Named);
+}
+
+#[test]
+fn executing_a_request_ordered_twice_breaks_validity() {
+    assert_named_property_caught("no-dedup");
+}
+
+#[test]
+fn installing_a_snapshot_without_its_state_breaks_consistency() {
+    assert_named_property_caught("snapshot-position-only");
+}
+
+#[test]
+fn serving_reads_locally_without_ordering_breaks_linearizability() {
+    assert_named_property_caught("local-reads");
+}
+
 #[test]
 fn every_mutant_has_a_test() {
     let names: Vec<&str> = registry::protocol("paxos")
@@ -74,7 +98,10 @@ fn every_mutant_has_a_test() {
             "small-quorum",
             "ignore-promised-values",
             "unsaved-promise",
-            "unverified-catch-up"
+            "unverified-catch-up",
+            "no-dedup",
+            "snapshot-position-only",
+            "local-reads"
         ]
     );
 }

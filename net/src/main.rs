@@ -80,6 +80,9 @@ enum Command {
     /// Run SimHost fault schedules for a while, checking each run by replay, model membership
     /// and the spec (the refinement checks); prints the first failing seed.
     Soak(cli::soak::SoakArgs),
+    /// Print the claims matrix: each protocol's properties, where they are checked, and the
+    /// mutants shown to break them (unfalsified claims listed).
+    Claims(cli::claims::ClaimsArgs),
 }
 
 fn main() -> ExitCode {
@@ -105,6 +108,7 @@ fn main() -> ExitCode {
         Command::Submit(args) => cli::member::submit(&args),
         Command::Cluster(args) => cli::cluster::run(&args),
         Command::Soak(args) => cli::soak::run(&args),
+        Command::Claims(args) => cli::claims::run(&args),
     };
     match outcome {
         Ok(code) => exit_code(code),

@@ -246,3 +246,29 @@ fn a_trace_out_counterexample_replays_and_a_tampered_copy_exits_2_naming_the_ste
     assert!(text(&missing.stderr).contains("cannot read the file"));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn claims_prints_the_matrix_with_mutants_and_refuses_an_unknown_protocol() {
+    let output = quorate(&["claims", "paxos"]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "stderr: {}",
+        text(&output.stderr)
+    );
+    let stdout = text(&output.stdout);
+    assert!(stdout.contains("| agreement | always |"), "{stdout}");
+    assert!(
+        stdout.contains("`local-reads` on read-after-write"),
+        "{stdout}"
+    );
+
+    let json = quorate(&["claims", "pbft", "--json"]);
+    assert_eq!(json.status.code(), Some(0));
+    let parsed: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(parsed[0]["protocol"], "pbft");
+
+    let unknown = quorate(&["claims", "raft"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(text(&unknown.stderr).contains("raft"));
+}

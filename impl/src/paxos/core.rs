@@ -262,10 +262,8 @@ impl<P: Payload, R: Rules> Core<P, R> {
         out: &mut impl Emit<CoreMsg<P>, CoreTimer>,
     ) {
         let state = st.get();
-        if state.role != Role::Leader
-            || state.queue.contains(&payload)
-            || self.is_in_flight(state, &payload)
-        {
+        let duplicate = state.queue.contains(&payload) || self.is_in_flight(state, &payload);
+        if state.role != Role::Leader || (R::DEDUPE && duplicate) {
             return;
         }
         st.to_mut().queue.push(payload);

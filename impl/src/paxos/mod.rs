@@ -26,7 +26,8 @@ pub use core::{CoreMsg, CoreState, CoreTimer, Role};
 pub use learner::{Evidence, LearnerMsg, LearnerState};
 pub use replica::{Replica, ReplicaState};
 pub use rules::{
-    Honest, IgnorePromisedValues, Rules, SmallQuorum, UnsavedPromise, UnverifiedCatchUp,
+    Honest, IgnorePromisedValues, LocalReads, NoDedup, Rules, SmallQuorum, SnapshotPositionOnly,
+    UnsavedPromise, UnverifiedCatchUp,
 };
 
 /// A consensus instance number (the seed's sequence number). Slot 0 is never used.

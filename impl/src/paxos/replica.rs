@@ -283,6 +283,13 @@ impl<C: Crypto, A: Application, R: Rules> Replica<C, A, R> {
                 );
             }
             Some((seq, _)) if *seq > tx.id.seq => {}
+            _ if R::LOCAL_READS && self.app.execute(&current.app, tx).writes.is_empty() => {
+                let output = self.app.execute(&current.app, tx).output;
+                out.send(
+                    crate::component::node_id(tx.id.client),
+                    PaxosMsg::Reply { tx: tx.id, output },
+                );
+            }
             _ => {
                 let mut core = core_lens::<C, A>(state);
                 self.core.propose(&mut core, request, out);
@@ -319,10 +326,11 @@ impl<C: Crypto, A: Application, R: Rules> Replica<C, A, R> {
         if let Value::Batch(requests) = value {
             for request in requests {
                 let id = request.value().id;
-                if rs
-                    .clients
-                    .get(&id.client)
-                    .is_some_and(|(seq, _)| *seq >= id.seq)
+                if R::DEDUPE
+                    && rs
+                        .clients
+                        .get(&id.client)
+                        .is_some_and(|(seq, _)| *seq >= id.seq)
                 {
                     continue;
                 }
@@ -356,8 +364,10 @@ impl<C: Crypto, A: Application, R: Rules> Replica<C, A, R> {
     /// Installs a peer's snapshot: everything up to its slot is now reflected here.
     fn install(&self, state: &mut Cow<State<C, A>>, snapshot: Arc<Snapshot<A::Output>>) {
         let rs = replica_mut::<C, A>(state.to_mut());
-        rs.app = snapshot.app.clone();
-        rs.clients = snapshot.clients.clone();
+        if R::INSTALL_SNAPSHOT_STATE {
+            rs.app = snapshot.app.clone();
+            rs.clients = snapshot.clients.clone();
+        }
         rs.delivered = Ledger::new();
         rs.delivered_base = snapshot.delivered_len;
         let slot = snapshot.slot;

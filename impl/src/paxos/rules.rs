@@ -29,6 +29,17 @@ pub trait Rules:
 
     /// Whether a catching-up learner takes only entries certified as chosen.
     const VERIFY_CATCH_UP: bool = true;
+
+    /// Whether duplicates are suppressed: a leader does not propose a request already queued or
+    /// in flight, and execution skips a request already executed (a retry ordered twice).
+    const DEDUPE: bool = true;
+
+    /// Whether installing a peer's snapshot takes its application state along with its position.
+    const INSTALL_SNAPSHOT_STATE: bool = true;
+
+    /// Whether a replica answers a request that writes nothing from its own state at once,
+    /// without ordering it (reads served locally, with no lease).
+    const LOCAL_READS: bool = false;
 }
 
 /// The protocol as specified.
@@ -81,4 +92,38 @@ impl Rules for UnverifiedCatchUp {
     const NAME: &'static str = "unverified-catch-up";
     const SUMMARY: &'static str = "a catching-up learner skips verifying that entries were chosen";
     const VERIFY_CATCH_UP: bool = false;
+}
+
+/// No duplicate suppression: a client's retry reaching the leader is ordered and executed again.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct NoDedup;
+
+impl Rules for NoDedup {
+    const NAME: &'static str = "no-dedup";
+    const SUMMARY: &'static str =
+        "a retried request is proposed again while in flight and executed again once chosen";
+    const DEDUPE: bool = false;
+}
+
+/// Installing a snapshot moves the replica's position but keeps its own, older state.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SnapshotPositionOnly;
+
+impl Rules for SnapshotPositionOnly {
+    const NAME: &'static str = "snapshot-position-only";
+    const SUMMARY: &'static str =
+        "installing a snapshot advances the position but keeps the replica's own stale state";
+    const INSTALL_SNAPSHOT_STATE: bool = false;
+}
+
+/// Any replica answers a read from its own state without ordering it: a follower behind the
+/// leader returns a value older than a write that already completed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct LocalReads;
+
+impl Rules for LocalReads {
+    const NAME: &'static str = "local-reads";
+    const SUMMARY: &'static str =
+        "any replica answers a read-only request from its own state, unordered (no lease)";
+    const LOCAL_READS: bool = true;
 }

@@ -361,6 +361,7 @@ pub fn mutants() -> Vec<MutantInfo> {
         summary,
         breaks,
         config,
+        also_breaks: &[],
     };
     vec![
         m(
@@ -369,12 +370,16 @@ pub fn mutants() -> Vec<MutantInfo> {
             "consistency",
             "default",
         ),
-        m(
-            CommitOnFirst::NAME,
-            CommitOnFirst::SUMMARY,
-            "threshold",
-            "byzantine",
-        ),
+        MutantInfo {
+            // A complete search also shows the first result, if wrong, reaching ledgers.
+            also_breaks: &["agreement", "consistency"],
+            ..m(
+                CommitOnFirst::NAME,
+                CommitOnFirst::SUMMARY,
+                "threshold",
+                "byzantine",
+            )
+        },
         m(
             ExecuteBeforeForeignPredecessors::NAME,
             ExecuteBeforeForeignPredecessors::SUMMARY,
@@ -448,5 +453,6 @@ pub fn protocol() -> ProtocolInfo {
         ],
         check: check_via::<OxiiDispatch>,
         explore: explore_via::<OxiiDispatch>,
+        declared: crate::claims::declared_via::<OxiiDispatch>,
     }
 }

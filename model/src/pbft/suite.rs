@@ -190,6 +190,7 @@ fn mutant<R: Rules>(breaks: &'static str, config: &'static str) -> MutantInfo {
         summary: R::SUMMARY,
         breaks,
         config,
+        also_breaks: &[],
     }
 }
 
@@ -224,5 +225,6 @@ pub fn protocol() -> ProtocolInfo {
         ],
         check: check_via::<PbftDispatch>,
         explore: explore_via::<PbftDispatch>,
+        declared: crate::claims::declared_via::<PbftDispatch>,
     }
 }

@@ -6,6 +6,7 @@ pub mod bench_cluster;
 pub mod bench_oxii;
 pub mod bench_xov;
 pub mod check;
+pub mod claims;
 pub mod cluster;
 pub mod explore;
 pub mod help;
