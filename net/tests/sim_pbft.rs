@@ -46,13 +46,23 @@ fn calm_run_completes_every_operation() {
     let report = run(SimConfig::calm(1)).expect("a calm run is live and safe");
     assert_complete(&report);
     assert_eq!(report.dropped, 0);
-    // A quorum took part: at least 2f+1 = 3 replicas executed the whole workload.
+    // The run ends when the last client has its f+1 = 2 matching replies, so f+1 replicas
+    // executed the whole workload; the others may still have that last request's commits in
+    // flight (kept as early votes), but no replica is more than one request per client behind.
+    let total = CLIENTS as u64 * OPERATIONS;
     let full = report
         .committed_len
         .values()
-        .filter(|&&len| len == CLIENTS as u64 * OPERATIONS)
+        .filter(|&&len| len == total)
         .count();
-    assert!(full >= 3, "{report:?}");
+    assert!(full >= 2, "{report:?}");
+    assert!(
+        report
+            .committed_len
+            .values()
+            .all(|&len| len + CLIENTS as u64 >= total),
+        "{report:?}"
+    );
 }
 
 #[test]
