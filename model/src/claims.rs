@@ -38,6 +38,8 @@ pub struct ProtocolClaims {
     pub protocol: &'static str,
     /// Where the paper argument lives, relative to the workspace root.
     pub proof_note: String,
+    /// How many configurations the suite has (a property checked on all of them is shown so).
+    pub config_count: usize,
     /// Every property, in first-declared order.
     pub properties: Vec<PropertyClaim>,
 }
@@ -116,6 +118,7 @@ pub fn claims(info: &ProtocolInfo) -> Result<ProtocolClaims, ConfigError> {
     Ok(ProtocolClaims {
         protocol: info.name,
         proof_note: format!("proofs-notes/{}.md", info.name),
+        config_count: info.configs.len(),
         properties,
     })
 }
@@ -147,7 +150,7 @@ pub fn render_markdown(all: &[ProtocolClaims]) -> String {
         );
         text.push_str("|---|---|---|---|\n");
         for p in &protocol.properties {
-            let configs = if p.configs.len() == count_configs(protocol.protocol) {
+            let configs = if p.configs.len() == protocol.config_count {
                 "every configuration".to_string()
             } else {
                 p.configs.join(", ")
@@ -172,8 +175,4 @@ pub fn render_markdown(all: &[ProtocolClaims]) -> String {
         text.push('\n');
     }
     text
-}
-
-fn count_configs(protocol: &str) -> usize {
-    registry::protocol(protocol).map_or(0, |p| p.configs.len())
 }

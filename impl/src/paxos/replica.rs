@@ -283,14 +283,18 @@ impl<C: Crypto, A: Application, R: Rules> Replica<C, A, R> {
                 );
             }
             Some((seq, _)) if *seq > tx.id.seq => {}
-            _ if R::LOCAL_READS && self.app.execute(&current.app, tx).writes.is_empty() => {
-                let output = self.app.execute(&current.app, tx).output;
-                out.send(
-                    crate::component::node_id(tx.id.client),
-                    PaxosMsg::Reply { tx: tx.id, output },
-                );
-            }
             _ => {
+                if R::LOCAL_READS {
+                    let execution = self.app.execute(&current.app, tx);
+                    if execution.writes.is_empty() {
+                        let output = execution.output;
+                        out.send(
+                            crate::component::node_id(tx.id.client),
+                            PaxosMsg::Reply { tx: tx.id, output },
+                        );
+                        return;
+                    }
+                }
                 let mut core = core_lens::<C, A>(state);
                 self.core.propose(&mut core, request, out);
             }
