@@ -70,6 +70,19 @@ fn replica_installing_uncertified_state_breaks_consistency() {
 }
 
 #[test]
+fn replica_ordering_a_request_signed_by_a_replica_breaks_validity() {
+    assert_mutant_caught("request-signer-unchecked", SearchMode::Bfs);
+}
+
+/// The lagging primary installs the checkpoint's state without its client table and executes
+/// the request again when its re-proposal at seq 2 commits: its own delivered window holds the
+/// request once (validity holds), but the sequencer's log now holds it twice.
+#[test]
+fn state_transfer_without_the_client_table_breaks_refinement() {
+    assert_mutant_caught("transfer-without-client-table", SearchMode::Dfs);
+}
+
+#[test]
 fn every_mutant_has_a_test() {
     let names: Vec<&str> = registry::protocol("pbft")
         .unwrap()
@@ -85,6 +98,8 @@ fn every_mutant_has_a_test() {
             "ignore-prepared-certs",
             "accept-first-reply",
             "unverified-state-transfer",
+            "request-signer-unchecked",
+            "transfer-without-client-table",
         ]
     );
 }

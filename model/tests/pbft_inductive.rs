@@ -150,6 +150,8 @@ fn config() -> PbftConfig {
         expect_reproposal: false,
         timeout_only_unprepared: false,
         collect_dead_beyond_replicas: false,
+        loss_as_non_delivery: false,
+        forget_last_delivered: false,
     }
 }
 

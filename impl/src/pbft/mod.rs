@@ -39,8 +39,9 @@ pub use learner::{Learner, LearnerState};
 pub use msgs::{Batch, CoreMsg, PreparedCert, StableCheckpoint};
 pub use replica::{Replica, ReplicaState};
 pub use rules::{
-    AcceptFirstReply, AnyPrePrepareSender, CommitOnWeakQuorum, Honest, IgnorePreparedCerts, Rules,
-    SmallPrepareQuorum, UnverifiedStateTransfer,
+    AcceptFirstReply, AnyPrePrepareSender, CommitOnWeakQuorum, Honest, IgnorePreparedCerts,
+    RequestSignerUnchecked, Rules, SmallPrepareQuorum, TransferWithoutClientTable,
+    UnverifiedStateTransfer,
 };
 
 /// A view number; view 0 is the first.

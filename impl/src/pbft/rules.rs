@@ -37,6 +37,14 @@ pub trait Rules:
 
     /// Whether transferred state must match a 2f+1 checkpoint certificate.
     const VERIFY_STATE_TRANSFER: bool = true;
+
+    /// Whether a request must be signed by the client its transaction id names (not merely
+    /// carry some valid signature).
+    const CHECK_REQUEST_SIGNER: bool = true;
+
+    /// Whether state transfer installs the snapshot's table of executed requests per client
+    /// along with the application state (the table is what makes execution at-most-once).
+    const TRANSFER_CLIENT_TABLE: bool = true;
 }
 
 macro_rules! rule_type {
@@ -122,6 +130,28 @@ impl Rules for UnverifiedStateTransfer {
     const SUMMARY: &'static str =
         "a replica installs transferred state without its 2f+1 certificate";
     const VERIFY_STATE_TRANSFER: bool = false;
+}
+
+rule_type!(
+    /// A replica checks a request's signature but not that its signer is the client it names.
+    RequestSignerUnchecked
+);
+impl Rules for RequestSignerUnchecked {
+    const NAME: &'static str = "request-signer-unchecked";
+    const SUMMARY: &'static str =
+        "a replica orders a request with a valid signature by anyone, not only by its client";
+    const CHECK_REQUEST_SIGNER: bool = false;
+}
+
+rule_type!(
+    /// State transfer installs the application state but keeps the replica's own client table.
+    TransferWithoutClientTable
+);
+impl Rules for TransferWithoutClientTable {
+    const NAME: &'static str = "transfer-without-client-table";
+    const SUMMARY: &'static str =
+        "state transfer installs the application state but not the executed-request table";
+    const TRANSFER_CLIENT_TABLE: bool = false;
 }
 
 #[cfg(test)]

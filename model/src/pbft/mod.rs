@@ -13,15 +13,17 @@ use crate::system::{System, SystemState};
 use crate::{Envelope, NetworkKind};
 use properties::*;
 use quorate_impl::component::node_id;
-use quorate_impl::crypto::{Keyring, Signer, Symbolic};
+use quorate_impl::crypto::{Crypto, Keyring, Signer, Symbolic};
 use quorate_impl::pbft::adversary::most_general_messages;
+use quorate_impl::pbft::msgs::PrePrepare;
 use quorate_impl::pbft::{
-    AcceptFirstReply, Adversary, AnyPrePrepareSender, Batch, Client, CommitOnWeakQuorum, Honest,
-    IgnorePreparedCerts, NodeState, PbftMsg, PbftNode, Replica, Reply, Request, Rules, Script,
-    SmallPrepareQuorum, Snapshot, StableCheckpoint, UnverifiedStateTransfer, View,
+    AcceptFirstReply, Adversary, AnyPrePrepareSender, Batch, Client, CommitOnWeakQuorum, CoreMsg,
+    Honest, IgnorePreparedCerts, NodeState, PbftMsg, PbftNode, Replica, Reply, Request,
+    RequestSignerUnchecked, Rules, Script, SmallPrepareQuorum, Snapshot, StableCheckpoint,
+    TransferWithoutClientTable, UnverifiedStateTransfer, View,
 };
 use quorate_impl::quorum;
-use quorate_spec::{AppId, Key, KvOp, KvResult, KvState, KvStore, NodeId, TxId};
+use quorate_spec::{AppId, Key, KvOp, KvResult, KvState, KvStore, NodeId, Transaction, TxId};
 use stateright::Expectation;
 use std::collections::BTreeMap;
 use std::marker::PhantomData;
@@ -104,6 +106,16 @@ pub struct PbftConfig {
     /// and waits for a request it has not prepared in its view (a model bound: a replica that
     /// prepared everything it waits for joins a view change only on f+1 VIEW-CHANGEs).
     pub timeout_only_unprepared: bool,
+    /// Whether a lossy network is checked without loss actions: every property here is over
+    /// actor states and history, and a lost message is indistinguishable from one never
+    /// delivered, so the reachable actor states are the same (an exact reduction for these
+    /// properties; `proofs-notes/pbft.md`, tested in `tests/pbft_loss.rs`). Loss is then
+    /// unbounded, not `max_drops`.
+    pub loss_as_non_delivery: bool,
+    /// Whether a duplicating network forgets which envelope was delivered last. The host keeps
+    /// it so re-deliveries give distinct states (as stateright does); no actor reads it and it
+    /// enables no action, so states differing only in it have the same futures (exact).
+    pub forget_last_delivered: bool,
     /// Whether this configuration should reach "prepared in view 0 commits in view 1" (a
     /// silent primary, for one, never lets anything prepare in view 0).
     pub expect_reproposal: bool,
@@ -236,6 +248,43 @@ impl PbftConfig {
             msg: PbftMsg::Core(msg),
         })
         .collect();
+        // Requests it signs itself for each client transaction id (it cannot sign as the
+        // client): as client requests to every replica, and pre-prepared in every view and
+        // sequence number. Correct replicas refuse both before any state changes (the
+        // signer is not the client), so the honest state graphs are unchanged by them.
+        let forged: Vec<Req> = requests
+            .iter()
+            .map(|request| {
+                let tx = request.value();
+                signer.sign(Transaction::new(tx.id, tx.app, vec![KvOp::Put(Key(0), -1)]))
+            })
+            .collect();
+        for request in &forged {
+            for &dst in ids.iter().filter(|&&r| r != bad) {
+                envs.push(Envelope {
+                    src,
+                    dst: node_id(dst),
+                    msg: PbftMsg::Request(request.clone()),
+                });
+            }
+        }
+        let forged_batch = Batch::Requests(forged);
+        for view in 0..=self.max_view {
+            for seq in 1..=self.adversary_max_seq {
+                let pp = signer.sign(PrePrepare {
+                    view,
+                    seq,
+                    digest: Symbolic::digest(&forged_batch),
+                });
+                for &dst in ids.iter().filter(|&&r| r != bad) {
+                    envs.push(Envelope {
+                        src,
+                        dst: node_id(dst),
+                        msg: PbftMsg::Core(CoreMsg::PrePrepare(pp.clone(), forged_batch.clone())),
+                    });
+                }
+            }
+        }
         for request in &requests {
             let tx: TxId = request.value().id;
             let forged = vec![KvResult::Read(Some(-1))];
@@ -279,14 +328,16 @@ impl PbftConfig {
         let system = System::new(actors, PbftHistory::default())
             .symmetric(symmetry::interchangeable(self))
             .network(self.network)
-            .lossy(self.lossy)
+            .lossy(self.lossy && !self.loss_as_non_delivery)
             .init_network(init)
             .within(move |state| within_bounds::<R>(&bounds, state));
         let mut system = with_pbft_properties(system, track_views, timeout_only_unprepared)
             .property(Expectation::Sometimes, "request commits", |_, s| {
                 request_commits::<R>(s)
             });
-        if self.collect_dead_messages {
+        if self.collect_dead_messages || self.forget_last_delivered {
+            let collect = self.collect_dead_messages;
+            let forget_last = self.forget_last_delivered;
             let beyond = self.collect_dead_beyond_replicas;
             let scripts: Vec<Option<Script>> = system
                 .actors
@@ -297,7 +348,15 @@ impl PbftConfig {
                 })
                 .collect();
             system = system.reduce(move |state| {
-                reduce::drop_dead_messages::<R>(beyond.then_some(&scripts[..]), state)
+                let mut next = if collect {
+                    reduce::drop_dead_messages::<R>(beyond.then_some(&scripts[..]), state)
+                } else {
+                    state.clone()
+                };
+                if forget_last {
+                    reduce::forget_last_delivered(&mut next);
+                }
+                next
             });
         }
         if self.max_view > 0 {
@@ -420,6 +479,12 @@ impl Dispatch for PbftDispatch {
             Some(AnyPrePrepareSender::NAME) => task.run(names, cfg.system::<AnyPrePrepareSender>()),
             Some(UnverifiedStateTransfer::NAME) => {
                 task.run(names, cfg.system::<UnverifiedStateTransfer>())
+            }
+            Some(RequestSignerUnchecked::NAME) => {
+                task.run(names, cfg.system::<RequestSignerUnchecked>())
+            }
+            Some(TransferWithoutClientTable::NAME) => {
+                task.run(names, cfg.system::<TransferWithoutClientTable>())
             }
             Some(other) => return Err(ConfigError(format!("unknown pbft mutant {other:?}"))),
         })

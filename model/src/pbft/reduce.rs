@@ -19,6 +19,7 @@
 
 use super::properties::RState;
 use super::State;
+use crate::Network;
 use quorate_impl::crypto::Symbolic;
 use quorate_impl::pbft::adversary::AdversaryState;
 use quorate_impl::pbft::core::SlotPhase;
@@ -60,6 +61,15 @@ pub(super) fn drop_dead_messages<R: Rules>(
         next.network.on_drop(env.src, env.dst, &env.msg);
     }
     next
+}
+
+/// Clears a duplicating network's record of the last delivered envelope (`Network::Duplicating`
+/// keeps it only so that re-deliveries give distinct states; nothing reads it to decide an
+/// action or a step, so two states differing only in it have the same futures).
+pub(super) fn forget_last_delivered<R: Rules>(state: &mut State<R>) {
+    if let Network::Duplicating { last, .. } = &mut state.network {
+        *last = None;
+    }
 }
 
 /// Whether a scripted adversary ignores `msg` now and in every state it can reach. A script

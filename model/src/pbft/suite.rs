@@ -5,8 +5,8 @@ use crate::registry::{check_via, explore_via};
 use crate::registry::{ConfigInfo, MutantInfo, ProtocolInfo};
 use crate::NetworkKind;
 use quorate_impl::pbft::{
-    AcceptFirstReply, CommitOnWeakQuorum, IgnorePreparedCerts, Rules, Script, SmallPrepareQuorum,
-    UnverifiedStateTransfer,
+    AcceptFirstReply, CommitOnWeakQuorum, IgnorePreparedCerts, RequestSignerUnchecked, Rules,
+    Script, SmallPrepareQuorum, TransferWithoutClientTable, UnverifiedStateTransfer,
 };
 
 fn base() -> PbftConfig {
@@ -31,6 +31,8 @@ fn base() -> PbftConfig {
         timeout_only_unprepared: false,
         collect_dead_messages: true,
         collect_dead_beyond_replicas: false,
+        loss_as_non_delivery: false,
+        forget_last_delivered: false,
     }
 }
 
@@ -136,7 +138,7 @@ pub fn configs() -> Vec<(ConfigInfo, PbftConfig)> {
         (
             soak(
                 "byzantine-backup-lossy",
-                "(d) backup 3 sends conflicting prepares/commits and echoes checkpoints; duplicating network losing at most 1 message; checkpoint every seq; view 0, no retries",
+                "(d) backup 3 sends conflicting prepares/commits and echoes checkpoints; duplicating, lossy network (loss checked as non-delivery: any number of messages lost); checkpoint every seq; view 0, no retries",
                 None,
             ),
             PbftConfig {
@@ -148,6 +150,8 @@ pub fn configs() -> Vec<(ConfigInfo, PbftConfig)> {
                 lossy: true,
                 max_drops: 1,
                 collect_dead_beyond_replicas: true,
+                loss_as_non_delivery: true,
+                forget_last_delivered: true,
                 ..base()
             },
         ),
@@ -202,6 +206,8 @@ pub fn mutants() -> Vec<MutantInfo> {
         mutant::<IgnorePreparedCerts>("agreement", "most-general-primary-view-change"),
         mutant::<AcceptFirstReply>("client-accepts-committed", "byzantine-backup"),
         mutant::<UnverifiedStateTransfer>("consistency", "byzantine-backup"),
+        mutant::<RequestSignerUnchecked>("validity", "byzantine-backup"),
+        mutant::<TransferWithoutClientTable>("refines-sequencer", "byzantine-backup-lossy"),
     ]
 }
 
