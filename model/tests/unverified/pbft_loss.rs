@@ -1,0 +1,119 @@
+//! The two reductions that make (d) `byzantine-backup-lossy` checkable are exact for PBFT's
+//! properties, which read only actor states and the history:
+//!
+//! - loss as non-delivery (`PbftConfig::loss_as_non_delivery`): a run that loses a message
+//!   reaches the same actor states as the run that simply never delivers it, so checking
+//!   without Drop actions reaches the same actor states (and more losses than `max_drops`);
+//! - forgetting the duplicating network's last delivered envelope
+//!   (`PbftConfig::forget_last_delivered`): it decides no action and no actor reads it.
+//!
+//! Each test enumerates both graphs completely on a lossy, duplicating configuration small
+//! enough to exhaust without the reduction, and compares the sets of reachable
+//! (actor states, history) projections; the history's loss counter is left out, since it
+//! counts the very steps the reduction removes.
+
+use quorate_impl::pbft::Honest;
+use quorate_model::pbft::{configs, PbftConfig, PbftHistory};
+use quorate_model::NetworkKind;
+use stateright::Model;
+use std::collections::{BTreeSet, VecDeque};
+use std::hash::{DefaultHasher, Hash, Hasher};
+
+fn fingerprint(value: &impl Hash) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    value.hash(&mut hasher);
+    hasher.finish()
+}
+
+/// Every reachable (actor states, history without the loss counter), by breadth-first search;
+/// and how many states the search visited.
+fn reachable_projections(config: &PbftConfig) -> (usize, BTreeSet<u64>) {
+    let model = config.system::<Honest>();
+    let mut seen = BTreeSet::new();
+    let mut projections = BTreeSet::new();
+    let mut queue: VecDeque<_> = model.init_states().into();
+    let mut actions = Vec::new();
+    while let Some(state) = queue.pop_front() {
+        if !model.within_boundary(&state) || !seen.insert(fingerprint(&state)) {
+            continue;
+        }
+        let actors: Vec<_> = state.actors().cloned().collect();
+        let history = PbftHistory {
+            drops: 0,
+            ..state.history().clone()
+        };
+        projections.insert(fingerprint(&(actors, history)));
+        actions.clear();
+        model.actions(&state, &mut actions);
+        for action in actions.drain(..) {
+            if let Some(next) = model.next_state(&state, action) {
+                queue.push_back(next);
+            }
+        }
+    }
+    (seen.len(), projections)
+}
+
+fn config(name: &str) -> PbftConfig {
+    configs()
+        .into_iter()
+        .find(|(info, _)| info.name == name)
+        .unwrap()
+        .1
+}
+
+/// `reduced` reaches exactly the projections of `full`, in fewer states.
+fn assert_same_projections(what: &str, full: &PbftConfig, reduced: &PbftConfig) {
+    let (full_states, full_projections) = reachable_projections(full);
+    let (reduced_states, reduced_projections) = reachable_projections(reduced);
+    assert_eq!(
+        full_projections.len(),
+        reduced_projections.len(),
+        "{what}: reachable actor states differ in number"
+    );
+    assert_eq!(
+        full_projections, reduced_projections,
+        "{what}: the reduction changed which actor states are reachable"
+    );
+    assert!(
+        reduced_states < full_states,
+        "{what}: {reduced_states} states reduced, {full_states} without"
+    );
+    println!(
+        "{what}: {full_states} -> {reduced_states} states, {} actor projections",
+        full_projections.len()
+    );
+}
+
+/// A small lossy, duplicating configuration: the silent primary forces a view change (timers,
+/// retries, VIEW-CHANGE/NEW-VIEW), every message may be duplicated, and up to `drops` lost.
+fn silent_primary_lossy(drops: u8) -> PbftConfig {
+    PbftConfig {
+        network: NetworkKind::UnorderedDuplicating,
+        lossy: true,
+        max_drops: drops,
+        ..config("silent-primary")
+    }
+}
+
+#[test]
+fn losing_messages_reaches_no_other_actor_state_silent_primary() {
+    for drops in [1, 2] {
+        let full = silent_primary_lossy(drops);
+        let reduced = PbftConfig {
+            loss_as_non_delivery: true,
+            ..full.clone()
+        };
+        assert_same_projections(&format!("silent-primary, {drops} drops"), &full, &reduced);
+    }
+}
+
+#[test]
+fn forgetting_the_last_delivery_is_exact_silent_primary() {
+    let full = silent_primary_lossy(1);
+    let reduced = PbftConfig {
+        forget_last_delivered: true,
+        ..full.clone()
+    };
+    assert_same_projections("silent-primary, last delivery", &full, &reduced);
+}
