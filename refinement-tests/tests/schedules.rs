@@ -1,9 +1,8 @@
 //! Fault schedules (DESIGN §6.4): proptest draws SimHost schedules and every run must pass
 //! SimHost's own checks and checks 1-3. Every run prints its schedule; the seed replays it
 //! exactly. Paxos: kills and restarts, drops, delays, partitions, torn writes and fsync errors
-//! (it tolerates crash faults only, so no adversary). PBFT: drops, delays, partitions, and
-//! either an adversary actor in place of one honest replica or kills and restarts with torn
-//! writes and fsync errors (one fault in all: f = 1).
+//! (it tolerates crash faults only, so no adversary). PBFT: drops, delays, partitions and an
+//! adversary actor in place of one honest replica (no kills while its Storage is `()`).
 
 mod common;
 
@@ -25,8 +24,6 @@ const PBFT_CASES: u32 = 32;
 #[derive(Clone, Debug)]
 struct Schedule {
     seed: u64,
-    /// Replicas (ids `0..replicas`); any of them may be killed when `max_down > 0`.
-    replicas: usize,
     drop: u32,
     delay_max: u64,
     partition: u32,
@@ -41,7 +38,7 @@ struct Schedule {
 
 impl Schedule {
     fn config(&self) -> SimConfig {
-        let crashable = if self.max_down == 0 { 0 } else { self.replicas };
+        let crashable = if self.max_down == 0 { 0 } else { REPLICAS };
         let mut config = SimConfig::new(self.seed, 0..crashable as NodeId, self.max_down);
         config.drop_per_mille = self.drop;
         config.delay_ms = (1, self.delay_max);
@@ -69,7 +66,6 @@ fn schedules() -> impl Strategy<Value = Schedule> {
             |(seed, drop, delay_max, partition, crash, disk, max_down, clients, operations)| {
                 Schedule {
                     seed,
-                    replicas: REPLICAS,
                     drop,
                     delay_max,
                     partition,
@@ -92,13 +88,13 @@ const SCRIPTS: [Script; 5] = [
     Script::Withhold,
 ];
 
-/// PBFT schedules: network faults, and in most runs one replica replaced by an adversary;
-/// the others kill and restart replicas (one down at a time) with disk faults instead, as
-/// PBFT with n = 4 tolerates one fault of either kind.
+/// PBFT schedules: network faults, and in most runs one replica replaced by an adversary.
 fn pbft_schedules() -> impl Strategy<Value = Schedule> {
     (
-        (any::<u64>(), 0u32..200, 2u64..120, 0u32..20),
-        (0u32..60, 0u32..60),
+        any::<u64>(),
+        0u32..200,
+        2u64..120,
+        0u32..20,
         1usize..=3,
         1u64..=8,
         proptest::option::weighted(
@@ -110,27 +106,17 @@ fn pbft_schedules() -> impl Strategy<Value = Schedule> {
         ),
     )
         .prop_map(
-            |(
-                (seed, drop, delay_max, partition),
-                (crash, disk),
+            |(seed, drop, delay_max, partition, clients, operations, adversary)| Schedule {
+                seed,
+                drop,
+                delay_max,
+                partition,
+                crash: 0,
+                disk: 0,
+                max_down: 0,
                 clients,
                 operations,
                 adversary,
-            )| {
-                let kills = adversary.is_none();
-                Schedule {
-                    seed,
-                    replicas: PBFT_REPLICAS,
-                    drop,
-                    delay_max,
-                    partition,
-                    crash: if kills { crash } else { 0 },
-                    disk: if kills { disk } else { 0 },
-                    max_down: usize::from(kills),
-                    clients,
-                    operations,
-                    adversary,
-                }
             },
         )
 }

@@ -5,8 +5,7 @@
 //!
 //! Paxos schedules draw kills and restarts, drops, delays, partitions and disk faults. PBFT
 //! schedules draw drops, delays and partitions, and in three runs of four replace one replica
-//! by an adversary actor (`impl/src/pbft/adversary.rs`); the fourth kills and restarts
-//! replicas (up to f down at once) with disk faults instead, so faults never exceed f.
+//! by an adversary actor (`impl/src/pbft/adversary.rs`); no kills while PBFT's Storage is `()`.
 
 use std::time::{Duration, Instant};
 
@@ -79,7 +78,7 @@ const SCRIPTS: [Script; 5] = [
 
 /// A PBFT schedule: the network faults, clients and operations, and the adversary if any.
 pub struct PbftSchedule {
-    /// SimHost's configuration (crashes only in runs without an adversary).
+    /// SimHost's configuration (no crashes).
     pub config: SimConfig,
     /// Clients.
     pub clients: usize,
@@ -101,12 +100,6 @@ pub fn pbft_schedule(seed: u64, replicas: usize) -> PbftSchedule {
         let id = rng.below(replicas as u64) as NodeId;
         (id, SCRIPTS[rng.below(SCRIPTS.len() as u64) as usize])
     });
-    if adversary.is_none() {
-        config.crashable = (0..replicas as NodeId).collect();
-        config.max_down = (replicas - 1) / 3;
-        config.crash_per_mille = rng.below(60) as u32;
-        config.disk_fault_per_mille = rng.below(60) as u32;
-    }
     PbftSchedule {
         config,
         clients,
