@@ -44,7 +44,7 @@ pub fn whole_assemble<S: DeserializeOwned>(parts: Vec<(Vec<u8>, Vec<u8>)>) -> Re
     postcard::from_bytes(&bytes).map_err(|e| format!("stored value does not decode: {e}"))
 }
 
-/// Actors that keep nothing (clients; PBFT until its Storage lands) store no part.
+/// Actors that keep nothing store no part.
 impl StorageLayout for () {
     fn diff(&self, _previous: Option<&Self>) -> Vec<Part> {
         Vec::new()
