@@ -86,7 +86,6 @@ fn lossy_partitioned_runs_still_complete() {
 }
 
 #[test]
-#[ignore = "written at the deadline, not yet run: the shared build did not finish in time (see the pbftstore report)"]
 fn faulty_runs_crash_restart_from_storage_and_still_complete() {
     let mut totals = SimReport::default();
     for seed in 0..6 {
@@ -107,7 +106,6 @@ fn faulty_runs_crash_restart_from_storage_and_still_complete() {
 }
 
 #[test]
-#[ignore = "written at the deadline, not yet run: the shared build did not finish in time (see the pbftstore report)"]
 fn a_faulty_seed_replays_exactly() {
     let first = run(faulty(7)).unwrap();
     let again = run(faulty(7)).unwrap();
