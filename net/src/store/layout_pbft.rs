@@ -10,7 +10,7 @@ use quorate_impl::pbft::{OwnSlot, PbftStorage, PreparedCert, Seq};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use super::layout::{Part, StorageLayout};
+use super::layout::{snapshot_part, Part, StorageLayout};
 
 const HEAD: &[u8] = b"h";
 const STABLE: &[u8] = b"k";
@@ -79,17 +79,11 @@ where
         if previous.is_none_or(|p| p.stable.seq != self.stable.seq) {
             parts.push(Part::Put(STABLE.to_vec(), canonical_bytes(&self.stable)));
         }
-        let snapshot_same = previous.is_some_and(|p| match (&p.snapshot, &self.snapshot) {
-            (Some(a), Some(b)) => Arc::ptr_eq(a, b) || a == b,
-            (None, None) => true,
-            _ => false,
-        });
-        if !snapshot_same {
-            parts.push(match &self.snapshot {
-                Some(snapshot) => Part::Put(SNAPSHOT.to_vec(), canonical_bytes(snapshot)),
-                None => Part::Delete(SNAPSHOT.to_vec()),
-            });
-        }
+        parts.extend(snapshot_part(
+            SNAPSHOT,
+            &self.snapshot,
+            previous.map(|p| &p.snapshot),
+        ));
         let (old_slots, old_certs) = (previous.map(|p| &p.slots), previous.map(|p| &p.certs));
         diff_map(SLOT, &self.slots, old_slots, same_slot, &mut parts);
         diff_map(CERT, &self.certs, old_certs, same_cert, &mut parts);
