@@ -109,7 +109,7 @@ pub struct PbftConfig {
     /// Whether a lossy network is checked without loss actions: every property here is over
     /// actor states and history, and a lost message is indistinguishable from one never
     /// delivered, so the reachable actor states are the same (an exact reduction for these
-    /// properties; `proofs-notes/pbft.md`, test written in `tests/unverified/pbft_loss.rs`, not yet run). Loss is then
+    /// properties; `proofs-notes/pbft.md`, test `tests/pbft_loss.rs`). Loss is then
     /// unbounded, not `max_drops`.
     pub loss_as_non_delivery: bool,
     /// Whether a duplicating network forgets which envelope was delivered last. The host keeps
