@@ -441,7 +441,12 @@ fn invariant<R: Rules>(state: &State<R>, certificates_checked: bool) -> Result<(
         let id = i as NodeId;
         for (&seq, cert) in &r.core.certs {
             if certificates_checked
-                && !cert.is_valid(primary(cert.view()), quorum::bft_prepare_votes(F), &keyring)
+                && !cert.is_valid(
+                    primary(cert.view()),
+                    true,
+                    quorum::bft_prepare_votes(F),
+                    &keyring,
+                )
             {
                 return Err(format!(
                     "replica {id}: invalid prepared certificate at seq {seq}"

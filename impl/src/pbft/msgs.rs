@@ -127,12 +127,20 @@ impl<P: Serialize, C: Crypto> PreparedCert<P, C> {
         self.pre_prepare.value().seq
     }
 
-    /// Whether it certifies its batch: the PRE-PREPARE is signed by `primary` of its view and
-    /// matches the batch, and `votes` PREPAREs from distinct backups match it.
-    pub fn is_valid(&self, primary: NodeId, votes: usize, keyring: &Keyring<C>) -> bool {
+    /// Whether it certifies its batch: the PRE-PREPARE is signed by `primary` of its view
+    /// (unless `check_proposer` is off: the `any-pre-prepare-sender` mutant, which applies its
+    /// rule to certificates as to live PRE-PREPAREs) and matches the batch, and `votes`
+    /// PREPAREs from distinct backups match it.
+    pub fn is_valid(
+        &self,
+        primary: NodeId,
+        check_proposer: bool,
+        votes: usize,
+        keyring: &Keyring<C>,
+    ) -> bool {
         let pp = self.pre_prepare.value();
         let signers: BTreeSet<NodeId> = self.prepares.iter().map(|p| p.signer()).collect();
-        self.pre_prepare.signer() == primary
+        (self.pre_prepare.signer() == primary || !check_proposer)
             && self.pre_prepare.verify(keyring)
             && pp.digest == C::digest(&self.batch)
             && signers.len() == self.prepares.len()
@@ -232,17 +240,19 @@ mod tests {
     fn prepared_certificate_needs_the_primary_and_2f_distinct_backups() {
         let ring = Keyring::symbolic(0..4);
         let batch = Batch::Requests(vec![7u8]);
-        assert!(cert(0, batch.clone(), &[1, 2]).is_valid(0, 2, &ring));
+        assert!(cert(0, batch.clone(), &[1, 2]).is_valid(0, true, 2, &ring));
         // Signed by a backup instead of the primary of its view.
-        assert!(!cert(3, batch.clone(), &[1, 2]).is_valid(0, 2, &ring));
+        assert!(!cert(3, batch.clone(), &[1, 2]).is_valid(0, true, 2, &ring));
+        // The any-pre-prepare-sender mutant's rule: the proposer is not checked.
+        assert!(cert(3, batch.clone(), &[1, 2]).is_valid(0, false, 2, &ring));
         // Too few prepares, a repeated voter, or the primary voting for itself.
-        assert!(!cert(0, batch.clone(), &[1]).is_valid(0, 2, &ring));
-        assert!(!cert(0, batch.clone(), &[1, 1]).is_valid(0, 2, &ring));
-        assert!(!cert(0, batch.clone(), &[0, 1]).is_valid(0, 2, &ring));
+        assert!(!cert(0, batch.clone(), &[1]).is_valid(0, true, 2, &ring));
+        assert!(!cert(0, batch.clone(), &[1, 1]).is_valid(0, true, 2, &ring));
+        assert!(!cert(0, batch.clone(), &[0, 1]).is_valid(0, true, 2, &ring));
         // The batch does not match the digest the primary signed.
         let mut swapped = cert(0, batch, &[1, 2]);
         swapped.batch = Batch::NoOp;
-        assert!(!swapped.is_valid(0, 2, &ring));
+        assert!(!swapped.is_valid(0, true, 2, &ring));
     }
 
     #[test]

@@ -112,12 +112,13 @@ impl Rules for AcceptFirstReply {
 }
 
 rule_type!(
-    /// A backup accepts a PRE-PREPARE from any replica.
+    /// A replica accepts a PRE-PREPARE from any replica, live or inside a prepared certificate.
     AnyPrePrepareSender
 );
 impl Rules for AnyPrePrepareSender {
     const NAME: &'static str = "any-pre-prepare-sender";
-    const SUMMARY: &'static str = "a backup accepts a pre-prepare not signed by its view's primary";
+    const SUMMARY: &'static str =
+        "a replica accepts a pre-prepare (live or in a certificate) not signed by its view's primary";
     const CHECK_PRIMARY: bool = false;
 }
 

@@ -72,6 +72,7 @@ impl<P: Payload, C: Crypto, R: Rules> Core<P, C, R> {
                     && cert.view() < value.new_view
                     && cert.is_valid(
                         self.primary(cert.view()),
+                        R::CHECK_PRIMARY,
                         R::prepare_votes(self.f),
                         &self.keyring,
                     )

@@ -5,8 +5,9 @@ use crate::registry::{check_via, explore_via};
 use crate::registry::{ConfigInfo, MutantInfo, ProtocolInfo};
 use crate::NetworkKind;
 use quorate_impl::pbft::{
-    AcceptFirstReply, CommitOnWeakQuorum, IgnorePreparedCerts, RequestSignerUnchecked, Rules,
-    Script, SmallPrepareQuorum, TransferWithoutClientTable, UnverifiedStateTransfer,
+    AcceptFirstReply, AnyPrePrepareSender, CommitOnWeakQuorum, IgnorePreparedCerts,
+    RequestSignerUnchecked, Rules, Script, SmallPrepareQuorum, TransferWithoutClientTable,
+    UnverifiedStateTransfer,
 };
 
 fn base() -> PbftConfig {
@@ -156,6 +157,20 @@ pub fn configs() -> Vec<(ConfigInfo, PbftConfig)> {
             },
         ),
         (
+            soak(
+                "byzantine-backup-view-change",
+                "backup 3 is the most-general adversary for views <= 1 (pre-prepares it may not send included); 1 retry broadcast; only replica 1 times out, and only while waiting for a request it has not prepared (the others join on f+1 view-changes)",
+                None,
+            ),
+            PbftConfig {
+                faulty: Faulty::MostGeneral(3),
+                suspecters: vec![1],
+                timeout_only_unprepared: true,
+                collect_dead_beyond_replicas: true,
+                ..base()
+            },
+        ),
+        (
             info(
                 "byzantine-backup",
                 "backup 3 is the most-general adversary (pre-prepares it may not send included), a forged reply, an uncertified state; view 0, no retries",
@@ -205,6 +220,7 @@ pub fn mutants() -> Vec<MutantInfo> {
         mutant::<CommitOnWeakQuorum>("agreement", "equivocating-primary-view-change"),
         mutant::<IgnorePreparedCerts>("agreement", "most-general-primary-view-change"),
         mutant::<AcceptFirstReply>("client-accepts-committed", "byzantine-backup"),
+        mutant::<AnyPrePrepareSender>("agreement", "byzantine-backup-view-change"),
         mutant::<UnverifiedStateTransfer>("consistency", "byzantine-backup"),
         mutant::<RequestSignerUnchecked>("validity", "byzantine-backup"),
         mutant::<TransferWithoutClientTable>("refines-sequencer", "byzantine-backup-lossy"),
