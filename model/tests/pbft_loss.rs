@@ -12,60 +12,30 @@
 //! (actor states, history) projections; the history's loss counter is left out, since it
 //! counts the very steps the reduction removes.
 
-use quorate_impl::pbft::Honest;
-use quorate_model::pbft::{configs, PbftConfig, PbftHistory};
-use quorate_model::NetworkKind;
-use stateright::Model;
-use std::collections::{BTreeSet, VecDeque};
-use std::hash::{DefaultHasher, Hash, Hasher};
+mod common;
 
-fn fingerprint(value: &impl Hash) -> u64 {
-    let mut hasher = DefaultHasher::new();
-    value.hash(&mut hasher);
-    hasher.finish()
-}
+use common::reach::{pbft_config as config, reachable_projections};
+use quorate_model::pbft::{PbftConfig, PbftHistory};
+use quorate_model::NetworkKind;
+use std::collections::BTreeSet;
 
 /// Every reachable (actor states, history without the loss counter), by breadth-first search;
 /// and how many states the search visited.
-fn reachable_projections(config: &PbftConfig) -> (usize, BTreeSet<u64>) {
-    let model = config.system::<Honest>();
-    let mut seen = BTreeSet::new();
-    let mut projections = BTreeSet::new();
-    let mut queue: VecDeque<_> = model.init_states().into();
-    let mut actions = Vec::new();
-    while let Some(state) = queue.pop_front() {
-        if !model.within_boundary(&state) || !seen.insert(fingerprint(&state)) {
-            continue;
-        }
+fn reachable(config: &PbftConfig) -> (usize, BTreeSet<u64>) {
+    reachable_projections(config, |state| {
         let actors: Vec<_> = state.actors().cloned().collect();
         let history = PbftHistory {
             drops: 0,
             ..state.history().clone()
         };
-        projections.insert(fingerprint(&(actors, history)));
-        actions.clear();
-        model.actions(&state, &mut actions);
-        for action in actions.drain(..) {
-            if let Some(next) = model.next_state(&state, action) {
-                queue.push_back(next);
-            }
-        }
-    }
-    (seen.len(), projections)
-}
-
-fn config(name: &str) -> PbftConfig {
-    configs()
-        .into_iter()
-        .find(|(info, _)| info.name == name)
-        .unwrap()
-        .1
+        (actors, history)
+    })
 }
 
 /// `reduced` reaches exactly the projections of `full`, in fewer states.
 fn assert_same_projections(what: &str, full: &PbftConfig, reduced: &PbftConfig) {
-    let (full_states, full_projections) = reachable_projections(full);
-    let (reduced_states, reduced_projections) = reachable_projections(reduced);
+    let (full_states, full_projections) = reachable(full);
+    let (reduced_states, reduced_projections) = reachable(reduced);
     assert_eq!(
         full_projections.len(),
         reduced_projections.len(),

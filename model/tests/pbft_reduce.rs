@@ -2,49 +2,18 @@
 //! same actor states are reachable (the network differs only by messages no actor will ever
 //! accept), and it does remove states.
 
-use quorate_impl::pbft::Honest;
-use quorate_impl::pbft::Script;
-use quorate_model::pbft::{configs, Faulty, PbftConfig};
-use stateright::Model;
-use std::collections::{BTreeSet, VecDeque};
-use std::hash::{DefaultHasher, Hash, Hasher};
+mod common;
 
-fn fingerprint(value: &impl Hash) -> u64 {
-    let mut hasher = DefaultHasher::new();
-    value.hash(&mut hasher);
-    hasher.finish()
-}
+use common::reach::{pbft_config as config, reachable_projections};
+use quorate_impl::pbft::Script;
+use quorate_model::pbft::{Faulty, PbftConfig};
 
 /// Every reachable tuple of actor states (and the history), by breadth-first search.
-fn reachable_actor_states(config: &PbftConfig) -> (usize, BTreeSet<u64>) {
-    let model = config.system::<Honest>();
-    let mut seen = BTreeSet::new();
-    let mut projections = BTreeSet::new();
-    let mut queue: VecDeque<_> = model.init_states().into();
-    let mut actions = Vec::new();
-    while let Some(state) = queue.pop_front() {
-        if !model.within_boundary(&state) || !seen.insert(fingerprint(&state)) {
-            continue;
-        }
+fn reachable_actor_states(config: &PbftConfig) -> (usize, std::collections::BTreeSet<u64>) {
+    reachable_projections(config, |state| {
         let actors: Vec<_> = state.actors().cloned().collect();
-        projections.insert(fingerprint(&(actors, state.history())));
-        actions.clear();
-        model.actions(&state, &mut actions);
-        for action in actions.drain(..) {
-            if let Some(next) = model.next_state(&state, action) {
-                queue.push_back(next);
-            }
-        }
-    }
-    (seen.len(), projections)
-}
-
-fn config(name: &str) -> PbftConfig {
-    configs()
-        .into_iter()
-        .find(|(info, _)| info.name == name)
-        .unwrap()
-        .1
+        (actors, state.history().clone())
+    })
 }
 
 fn assert_exact(name: &str) {

@@ -8,6 +8,8 @@
 use quorate_model::check::{exit, CheckOptions, Report, SearchMode, Verdict};
 use quorate_model::registry;
 
+pub mod reach;
+
 /// Runs `protocol`'s `config` (with `mutant`'s rules, if any) on one thread.
 pub fn run(
     protocol: &str,
