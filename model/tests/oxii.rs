@@ -4,7 +4,7 @@
 mod common;
 
 use common::Catch;
-use quorate_model::check::SearchMode;
+use quorate_model::check::{SearchMode, Verdict};
 use quorate_model::registry;
 
 fn assert_verified(config: &str, expected_unique: usize) {
@@ -33,6 +33,23 @@ fn honest_oxii_passes_conflicts_across_blocks() {
 }
 
 #[test]
+fn honest_oxii_takes_client_requests_in_and_clients_accept_committed_outcomes() {
+    // New this session; its state count is not pinned yet (registry: expected_unique None), so
+    // this asserts exhaustion and every property, not the count.
+    let report = common::run("oxii", "clients", None, SearchMode::Bfs, false);
+    assert!(report.complete, "clients must exhaust");
+    for property in &report.properties {
+        assert!(
+            matches!(property.verdict, Verdict::Holds | Verdict::Reached),
+            "clients: {} is {:?}",
+            property.name,
+            property.verdict
+        );
+    }
+    assert!(report.states_unique > 0);
+}
+
+#[test]
 fn graph_missing_write_write_edges_breaks_serial_equivalence() {
     assert_mutant_caught("drop-write-write-edges");
 }
@@ -58,6 +75,11 @@ fn seed_literal_algorithm_8_applies_out_of_graph_order() {
 }
 
 #[test]
+fn a_client_accepting_the_first_reply_accepts_a_byzantine_outcome() {
+    assert_mutant_caught("client-accepts-first");
+}
+
+#[test]
 fn every_mutant_has_a_test() {
     let names: Vec<&str> = registry::protocol("oxii")
         .unwrap()
@@ -72,7 +94,8 @@ fn every_mutant_has_a_test() {
             "commit-on-first",
             "execute-early",
             "skip-access-check",
-            "seed-literal-alg8"
+            "seed-literal-alg8",
+            "client-accepts-first"
         ]
     );
 }
