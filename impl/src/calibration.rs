@@ -157,8 +157,13 @@ pub enum CalibrationState {
 /// One actor of the calibration system.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum CalibrationActor {
-    /// A Paxos server; `peer_ids` are the other servers.
-    Server { peer_ids: Vec<Id> },
+    /// A Paxos server; `peer_ids` are the other servers. `stale_reads` is the deliberately broken
+    /// variant: an undecided server answers a read from its own last accepted value (or the
+    /// initial one) instead of ignoring it, which the linearizability check must catch.
+    Server {
+        peer_ids: Vec<Id>,
+        stale_reads: bool,
+    },
     /// Client number `index` (its actor id is `server_ids.len() + index`), which writes to server
     /// `index mod n` and then reads from server `(index + 1) mod n`.
     Client { server_ids: Vec<Id>, index: usize },
@@ -167,6 +172,15 @@ pub enum CalibrationActor {
 /// The actors of the calibration system: [`SERVER_COUNT`] servers (ids `0..3`) followed by
 /// `client_count` clients (ids `3..3 + client_count`).
 pub fn calibration_actors(client_count: usize) -> Vec<CalibrationActor> {
+    actors_with_reads(client_count, false)
+}
+
+/// The calibration actors whose servers answer reads before the decision (the mutant).
+pub fn stale_read_actors(client_count: usize) -> Vec<CalibrationActor> {
+    actors_with_reads(client_count, true)
+}
+
+fn actors_with_reads(client_count: usize, stale_reads: bool) -> Vec<CalibrationActor> {
     let server_ids: Vec<Id> = (0..SERVER_COUNT).map(Id::from).collect();
     let servers = server_ids.iter().map(|&own_id| CalibrationActor::Server {
         peer_ids: server_ids
@@ -174,6 +188,7 @@ pub fn calibration_actors(client_count: usize) -> Vec<CalibrationActor> {
             .copied()
             .filter(|&peer| peer != own_id)
             .collect(),
+        stale_reads,
     });
     let clients = (0..client_count).map(|index| CalibrationActor::Client {
         server_ids: server_ids.clone(),
@@ -238,6 +253,7 @@ impl CalibrationActor {
     fn server_on_msg(
         own_id: Id,
         peer_ids: &[Id],
+        stale_reads: bool,
         state: &ServerState,
         src: Id,
         msg: CalibrationMsg,
@@ -263,6 +279,11 @@ impl CalibrationActor {
         }
 
         match msg {
+            CalibrationMsg::Get { request_id } if stale_reads => {
+                let value = state.accepted.map_or('\0', |a| a.proposal.value);
+                out.send(src, CalibrationMsg::GetOk { request_id, value });
+                None
+            }
             CalibrationMsg::Put { request_id, value } if state.proposal.is_none() => {
                 // Open a ballot above anything seen so far, promising to it on our own behalf.
                 let mut next = state.clone();
@@ -455,10 +476,14 @@ impl Actor for CalibrationActor {
         out: &mut Out<Self>,
     ) {
         let next = match (self, &**state) {
-            (CalibrationActor::Server { peer_ids }, CalibrationState::Server(server)) => {
-                Self::server_on_msg(id, peer_ids, server, src, msg, out)
-                    .map(CalibrationState::Server)
-            }
+            (
+                CalibrationActor::Server {
+                    peer_ids,
+                    stale_reads,
+                },
+                CalibrationState::Server(server),
+            ) => Self::server_on_msg(id, peer_ids, *stale_reads, server, src, msg, out)
+                .map(CalibrationState::Server),
             (CalibrationActor::Client { server_ids, index }, CalibrationState::Client(phase)) => {
                 Self::client_on_msg(id, server_ids, *index, phase, msg, out)
                     .map(CalibrationState::Client)

@@ -8,8 +8,8 @@ use crate::registry::{
 };
 use crate::system::{System, SystemState};
 use quorate_impl::calibration::{
-    calibration_actors, record_invocation, record_return, value_chosen, CalibrationActor,
-    CalibrationHistory, CalibrationState, ClientPhase,
+    calibration_actors, record_invocation, record_return, stale_read_actors, value_chosen,
+    CalibrationActor, CalibrationHistory, CalibrationState, ClientPhase,
 };
 use stateright::actor::ActorModel;
 use stateright::semantics::register::Register;
@@ -40,6 +40,10 @@ pub type CalibrationSystem = System<CalibrationActor, CalibrationHistory>;
 /// with nothing left to happen.
 pub const LOSSY_NETWORK: &str = "lossy-network";
 
+/// The mutant that shows the linearizability check fires: undecided servers answer reads from
+/// their own accepted value (or the initial one) instead of waiting for the decision.
+pub const STALE_READS: &str = "stale-reads";
+
 /// The register's single consensus instance is undecided while some client still waits (the
 /// deadlock check's "undecided"). A client whose Put lost the ballot is never answered by this
 /// protocol (stateright's example is one-shot by design), so "answered" would flag every run
@@ -59,21 +63,24 @@ fn client_operation_undecided(
 
 /// Builds the calibration system with `client_count` clients.
 pub fn system(client_count: usize) -> CalibrationSystem {
-    System::new(
-        calibration_actors(client_count),
-        LinearizabilityTester::new(Register('\0')),
-    )
-    .record_msg_out(|history, env| record_invocation(history, env.src, env.dst, env.msg))
-    .record_msg_in(|history, env| record_return(history, env.src, env.dst, env.msg))
-    .client_operations_undecided(client_operation_undecided)
-    .history_property(Expectation::Always, "linearizable", |history| {
-        history.serialized_history().is_some()
-    })
-    .property(
-        Expectation::Sometimes,
-        "value chosen",
-        |_, state: &SystemState<_, _>| value_chosen(state.network.iter_all().map(|env| env.msg)),
-    )
+    system_of(calibration_actors(client_count))
+}
+
+fn system_of(actors: Vec<CalibrationActor>) -> CalibrationSystem {
+    System::new(actors, LinearizabilityTester::new(Register('\0')))
+        .record_msg_out(|history, env| record_invocation(history, env.src, env.dst, env.msg))
+        .record_msg_in(|history, env| record_return(history, env.src, env.dst, env.msg))
+        .client_operations_undecided(client_operation_undecided)
+        .history_property(Expectation::Always, "linearizable", |history| {
+            history.serialized_history().is_some()
+        })
+        .property(
+            Expectation::Sometimes,
+            "value chosen",
+            |_, state: &SystemState<_, _>| {
+                value_chosen(state.network.iter_all().map(|env| env.msg))
+            },
+        )
 }
 
 /// The calibration model's mapping from (configuration, mutant) to a model.
@@ -85,12 +92,13 @@ impl Dispatch for CalibrationDispatch {
         mutant: Option<&str>,
         task: T,
     ) -> Result<T::Output, ConfigError> {
-        let lossy = match mutant {
-            None => false,
-            Some(LOSSY_NETWORK) => true,
+        let (lossy, stale_reads) = match mutant {
+            None => (false, false),
+            Some(LOSSY_NETWORK) => (true, false),
+            Some(STALE_READS) => (false, true),
             Some(other) => {
                 return Err(ConfigError(format!(
-                    "unknown calibration mutant {other:?}; known: {LOSSY_NETWORK}"
+                    "unknown calibration mutant {other:?}; known: {LOSSY_NETWORK}, {STALE_READS}"
                 )))
             }
         };
@@ -111,7 +119,12 @@ impl Dispatch for CalibrationDispatch {
             config,
             mutant,
         };
-        Ok(task.run(names, system(clients).lossy(lossy)))
+        let actors = if stale_reads {
+            stale_read_actors(clients)
+        } else {
+            calibration_actors(clients)
+        };
+        Ok(task.run(names, system_of(actors).lossy(lossy)))
     }
 }
 
@@ -145,6 +158,12 @@ pub fn protocol() -> ProtocolInfo {
             name: LOSSY_NETWORK,
             summary: "the network may lose messages; the protocol never retransmits, so a lost request deadlocks its client",
             breaks: crate::deadlock::DEADLOCK_FREE,
+            config: "2-clients",
+            also_breaks: &[],
+        }, MutantInfo {
+            name: STALE_READS,
+            summary: "an undecided server answers a read from its own accepted value instead of waiting for the decision",
+            breaks: "linearizable",
             config: "2-clients",
             also_breaks: &[],
         }],

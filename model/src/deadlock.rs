@@ -75,20 +75,14 @@ where
 
     /// Classifies `state` (see the module documentation).
     pub fn progress(&self, state: &SystemState<A, H>) -> Progress {
-        let Some(undecided) = self.instruments.deadlock.undecided else {
-            return Progress::Decided;
-        };
-        if state.poisoned.is_some() || !undecided(self, state) {
+        if !self.undecided(state) {
             return Progress::Decided;
         }
         let mut actions = Vec::new();
         self.enabled_actions(state, &mut actions);
         let mut stalled = false;
         for action in &actions {
-            if matches!(
-                action,
-                SystemAction::Crash(_) | SystemAction::Recover(_) | SystemAction::Drop { .. }
-            ) {
+            if !self.can_progress(action) {
                 continue;
             }
             let Some(next) = self.successor(state, action) else {
@@ -102,11 +96,24 @@ where
             }
             stalled = true;
         }
-        if stalled {
-            Progress::StalledAtBound
-        } else {
-            Progress::Deadlocked
-        }
+        progress_of(true, false, stalled)
+    }
+
+    /// Whether some client operation of `state` is undecided (false for poisoned states,
+    /// which `actor-assertion` reports, and without the protocol's rule).
+    fn undecided(&self, state: &SystemState<A, H>) -> bool {
+        self.instruments
+            .deadlock
+            .undecided
+            .is_some_and(|undecided| state.poisoned.is_none() && undecided(self, state))
+    }
+
+    /// Crashes, recoveries and losses are never progress.
+    fn can_progress(&self, action: &ActionOf<A>) -> bool {
+        !matches!(
+            action,
+            SystemAction::Crash(_) | SystemAction::Recover(_) | SystemAction::Drop { .. }
+        )
     }
 
     fn only_retransmits(
@@ -139,6 +146,15 @@ where
         .then(|| Property::always(DEADLOCK_FREE, deadlock_free::<A, H>))
 }
 
+fn progress_of(undecided: bool, live: bool, stalled: bool) -> Progress {
+    match (undecided, live, stalled) {
+        (false, _, _) => Progress::Decided,
+        (true, true, _) => Progress::Live,
+        (true, false, true) => Progress::StalledAtBound,
+        (true, false, false) => Progress::Deadlocked,
+    }
+}
+
 fn deadlock_free<A, H>(system: &System<A, H>, state: &SystemState<A, H>) -> bool
 where
     A: Actor,
@@ -146,12 +162,62 @@ where
     A::Timer: Ord,
     H: Clone + Debug + Hash + PartialEq,
 {
-    match system.progress(state) {
+    holds(system, system.progress(state))
+}
+
+/// The property's verdict on a classified state (counting states stalled at the bounds).
+fn holds<A, H>(system: &System<A, H>, progress: Progress) -> bool
+where
+    A: Actor,
+    A::Msg: Ord,
+    A::Timer: Ord,
+    H: Clone + Debug + Hash + PartialEq,
+{
+    match progress {
         Progress::Deadlocked => false,
         Progress::StalledAtBound => {
             system.instruments.stats.note_stalled_at_bound();
             true
         }
         Progress::Decided | Progress::Live => true,
+    }
+}
+
+/// Our DFS decides `deadlock-free` from the successors it computes to expand a state, rather
+/// than computing them a second time in the property's condition (same verdicts).
+impl<A, H> crate::dfs::Expand for System<A, H>
+where
+    A: Actor,
+    A::Msg: Ord,
+    A::Timer: Ord,
+    H: Clone + Debug + Hash + PartialEq,
+{
+    fn next_state_ref(
+        &self,
+        state: &SystemState<A, H>,
+        action: &ActionOf<A>,
+    ) -> Option<SystemState<A, H>> {
+        self.instrumented_successor(state, action)
+    }
+
+    fn successor_decided(&self) -> Option<&'static str> {
+        property(self).map(|p| p.name)
+    }
+
+    fn needs_successors(&self, state: &SystemState<A, H>) -> bool {
+        self.undecided(state)
+    }
+
+    fn is_progress_step(
+        &self,
+        state: &SystemState<A, H>,
+        action: &ActionOf<A>,
+        next: &SystemState<A, H>,
+    ) -> bool {
+        self.can_progress(action) && !self.only_retransmits(state, action, next)
+    }
+
+    fn decide_from_successors(&self, live: bool, stalled: bool) -> bool {
+        holds(self, progress_of(true, live, stalled))
     }
 }

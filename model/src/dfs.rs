@@ -20,8 +20,8 @@
 
 use crate::state::stable_hash;
 use stateright::{Checker, Expectation, HasDiscoveries, Model, Path};
-use std::collections::{BTreeSet, HashMap, HashSet};
-use std::hash::{BuildHasherDefault, Hash, Hasher};
+use std::collections::{BTreeSet, HashMap};
+use std::hash::Hash;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -29,23 +29,103 @@ use std::thread::JoinHandle;
 /// States taken off the stack between two checks of the stop conditions (stateright's block).
 const BLOCK: usize = 1500;
 
-/// Passes a fingerprint through as its own hash (it is already a good 64-bit hash).
-#[derive(Default)]
-struct FingerprintHasher(u64);
+/// The visited set: 64-bit fingerprints in one flat open-addressing table (linear probing,
+/// at most 3/4 full), so an insert touches one cache line where a general hash set touches its
+/// control bytes and its buckets (the insert is the one random memory access of each step).
+/// Fingerprints are already well-mixed hashes, so their low bits pick the bucket; 0 marks an
+/// empty bucket, and the fingerprint 0 itself is kept in a flag.
+struct FingerprintSet {
+    table: Vec<u64>,
+    len: usize,
+    has_zero: bool,
+}
 
-impl Hasher for FingerprintHasher {
-    fn finish(&self) -> u64 {
-        self.0
+impl FingerprintSet {
+    fn new() -> Self {
+        FingerprintSet {
+            table: vec![0; 1 << 12],
+            len: 0,
+            has_zero: false,
+        }
     }
-    fn write(&mut self, _: &[u8]) {
-        unreachable!("only u64 fingerprints are hashed")
+
+    /// Adds `fingerprint`; true if it was not there yet.
+    fn insert(&mut self, fingerprint: u64) -> bool {
+        if fingerprint == 0 {
+            let added = !self.has_zero;
+            self.has_zero = true;
+            self.len += usize::from(added);
+            return added;
+        }
+        if 4 * (self.len + 1) > 3 * self.table.len() {
+            self.grow();
+        }
+        let added = Self::place(&mut self.table, fingerprint);
+        self.len += usize::from(added);
+        added
     }
-    fn write_u64(&mut self, value: u64) {
-        self.0 = value;
+
+    fn place(table: &mut [u64], fingerprint: u64) -> bool {
+        let mask = table.len() - 1;
+        let mut at = fingerprint as usize & mask;
+        loop {
+            match table[at] {
+                0 => {
+                    table[at] = fingerprint;
+                    return true;
+                }
+                present if present == fingerprint => return false,
+                _ => at = (at + 1) & mask,
+            }
+        }
+    }
+
+    fn grow(&mut self) {
+        let mut table = vec![0; 2 * self.table.len()];
+        for &fingerprint in self.table.iter().filter(|&&f| f != 0) {
+            Self::place(&mut table, fingerprint);
+        }
+        self.table = table;
+    }
+
+    fn len(&self) -> usize {
+        self.len
     }
 }
 
-type FingerprintSet = HashSet<u64, BuildHasherDefault<FingerprintHasher>>;
+/// What the search asks of a model beyond stateright's `Model`.
+pub trait Expand: Model {
+    /// The successor of `state` under `action` (None: not a step), without giving up the
+    /// action (the search still needs it).
+    fn next_state_ref(&self, state: &Self::State, action: &Self::Action) -> Option<Self::State>;
+
+    /// The name of an `always` property the search decides from the successors it computes
+    /// anyway, instead of calling its condition (which would compute them a second time).
+    fn successor_decided(&self) -> Option<&'static str> {
+        None
+    }
+
+    /// Whether that property needs `state`'s successors (false: it holds without them).
+    fn needs_successors(&self, _state: &Self::State) -> bool {
+        false
+    }
+
+    /// Whether the step `state --action--> next` counts for that property.
+    fn is_progress_step(
+        &self,
+        _state: &Self::State,
+        _action: &Self::Action,
+        _next: &Self::State,
+    ) -> bool {
+        false
+    }
+
+    /// Its verdict: `live` if a counted step stays within the bounds, `stalled` if counted
+    /// steps exist but all leave them.
+    fn decide_from_successors(&self, _live: bool, _stalled: bool) -> bool {
+        true
+    }
+}
 
 /// When the search stops before exhausting the state space.
 #[derive(Clone, Debug)]
@@ -76,7 +156,7 @@ pub struct DfsChecker<M: Model> {
 
 impl<M> DfsChecker<M>
 where
-    M: Model + Send + Sync + 'static,
+    M: Expand + Send + Sync + 'static,
     M::State: Hash + Send + 'static,
 {
     /// Starts searching `model`.
@@ -109,11 +189,14 @@ struct Frame<S> {
     eventually: u64,
 }
 
-fn search<M: Model>(model: &M, options: &DfsOptions, shared: &Shared)
+fn search<M: Expand>(model: &M, options: &DfsOptions, shared: &Shared)
 where
     M::State: Hash,
 {
     let properties = model.properties();
+    let successor_decided = model
+        .successor_decided()
+        .and_then(|name| properties.iter().position(|p| p.name == name));
     assert!(
         properties.len() <= 64,
         "at most 64 properties per model (one bit each)"
@@ -130,7 +213,7 @@ where
         .enumerate()
         .map(|(i, s)| (s, i))
         .collect();
-    let mut visited = FingerprintSet::default();
+    let mut visited = FingerprintSet::new();
     for (state, _) in &init {
         visited.insert(stable_hash(state));
     }
@@ -145,6 +228,7 @@ where
     // The action index chosen at each depth; `path[..depth]` leads to the state in hand.
     let mut path: Vec<usize> = Vec::new();
     let mut actions = Vec::new();
+    let mut spare: Vec<Vec<(M::State, usize)>> = Vec::new();
     let mut budget = BLOCK;
     let publish = |generated: usize, unique: usize, max_depth: usize| {
         shared.generated.store(generated, Ordering::Relaxed);
@@ -175,7 +259,9 @@ where
         budget -= 1;
         let Some(frame) = stack.last_mut() else { break };
         let Some((state, index)) = frame.pending.pop() else {
-            stack.pop();
+            if let Some(done) = stack.pop() {
+                spare.push(done.pending);
+            }
             budget += 1;
             continue;
         };
@@ -186,12 +272,18 @@ where
         max_depth = max_depth.max(depth);
 
         let mut awaiting = false;
+        // The property decided from this state's successors, when it needs them.
+        let mut from_successors = None;
         for (i, property) in properties.iter().enumerate() {
             let bit = 1u64 << i;
             if discovered & bit != 0
                 && property.expectation == Expectation::Eventually
                 && eventually & bit == 0
             {
+                continue;
+            }
+            if Some(i) == successor_decided && model.needs_successors(&state) {
+                from_successors = Some(i);
                 continue;
             }
             let holds = (property.condition)(model, &state);
@@ -213,6 +305,17 @@ where
                 _ => awaiting = true,
             }
         }
+        if let Some(i) = from_successors.filter(|_| !awaiting) {
+            // Its verdict alone decides whether the state is expanded: take it from the
+            // property's own condition, as stateright would.
+            from_successors = None;
+            if (properties[i].condition)(model, &state) {
+                awaiting = true;
+            } else {
+                record(&mut discoveries[i], &path);
+                discovered |= 1 << i;
+            }
+        }
         if !awaiting {
             // Every property has its discovery: stateright ends its block here.
             budget = 0;
@@ -220,19 +323,33 @@ where
         }
 
         let mut terminal = true;
-        let mut children = Vec::new();
+        let (mut live, mut stalled) = (false, false);
+        // Emptied frames' vectors are reused: one allocation per depth, not per state.
+        let mut children = spare.pop().unwrap_or_default();
         model.actions(&state, &mut actions);
-        for (action_index, action) in actions.drain(..).enumerate() {
-            let Some(next) = model.next_state(&state, action) else {
+        for (action_index, action) in actions.iter().enumerate() {
+            let Some(next) = model.next_state_ref(&state, action) else {
                 continue;
             };
-            if !model.within_boundary(&next) {
+            let within = model.within_boundary(&next);
+            if from_successors.is_some() && !live && model.is_progress_step(&state, action, &next) {
+                live = within;
+                stalled |= !within;
+            }
+            if !within {
                 continue;
             }
             generated += 1;
             terminal = false;
             if visited.insert(stable_hash(&next)) {
                 children.push((next, action_index));
+            }
+        }
+        actions.clear();
+        if let Some(i) = from_successors {
+            if !model.decide_from_successors(live, stalled) {
+                record(&mut discoveries[i], &path);
+                discovered |= 1 << i;
             }
         }
         if terminal {
@@ -243,7 +360,9 @@ where
                 }
             }
         }
-        if !children.is_empty() {
+        if children.is_empty() {
+            spare.push(children);
+        } else {
             stack.push(Frame {
                 pending: children,
                 eventually,
@@ -338,5 +457,31 @@ where
 
     fn is_done(&self) -> bool {
         self.shared.done.load(Ordering::Acquire)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::FingerprintSet;
+
+    #[test]
+    fn fingerprint_set_counts_each_fingerprint_once_across_growth() {
+        let mut set = FingerprintSet::new();
+        // Zero (kept apart), values colliding in the low bits, and enough to grow many times.
+        let values: Vec<u64> = (0..20_000u64)
+            .map(|i| i.wrapping_mul(0x9E37_79B9_7F4A_7C15) << (i % 3 * 12))
+            .chain([0, 1 << 40, 2 << 40, 3 << 40])
+            .collect();
+        for &value in &values {
+            set.insert(value);
+        }
+        let distinct: std::collections::BTreeSet<u64> = values.iter().copied().collect();
+        assert_eq!(set.len(), distinct.len());
+        for &value in &values {
+            assert!(!set.insert(value), "{value} was inserted before");
+        }
+        assert!(set.insert(5 << 40));
+        assert_eq!(set.len(), distinct.len() + 1);
+        assert!(set.table.len().is_power_of_two() && 4 * set.len() <= 3 * set.table.len());
     }
 }

@@ -10,7 +10,6 @@ use crate::replay::ReplayOutcome;
 use crate::system::{ActionOf, System, SystemState};
 use serde::de::DeserializeOwned;
 use stateright::actor::Actor;
-use stateright::Model;
 use std::cell::Cell;
 use std::fmt::Debug;
 use std::hash::Hash;
@@ -188,8 +187,9 @@ where
     }
 }
 
-/// A model the check front end can instrument, replay and ask for coverage.
-pub trait Instrument: Model {
+/// A model the check front end can instrument, replay and ask for coverage (and search with
+/// our own DFS).
+pub trait Instrument: crate::dfs::Expand {
     /// Switches instrumentation on before a search.
     fn instrument(&mut self, setup: &Setup);
     /// The coverage counts, if coverage was switched on.

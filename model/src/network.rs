@@ -291,6 +291,26 @@ impl<Msg: Clone + Ord + Hash> Network<Msg> {
         }
     }
 
+    /// Calls `visit` on each envelope [`Network::deliverable`] lists, in the same order, without
+    /// collecting them (listing a state's actions does this once per explored state).
+    pub fn for_each_deliverable(&self, mut visit: impl FnMut(Envelope<&Msg>)) {
+        match self {
+            Network::Unordered { bag, .. } => bag.iter().for_each(|(env, _)| visit(view(env))),
+            Network::Duplicating { set, .. } => set.keys().for_each(|env| visit(view(env))),
+            Network::Ordered(flows) => {
+                for (&(src, dst), flow) in flows {
+                    if let Some(msg) = flow.front() {
+                        visit(Envelope {
+                            src,
+                            dst,
+                            msg: &**msg,
+                        });
+                    }
+                }
+            }
+        }
+    }
+
     /// Every message in flight, with multiplicity.
     pub fn iter_all(&self) -> Box<dyn Iterator<Item = Envelope<&Msg>> + '_> {
         match self {

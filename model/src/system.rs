@@ -11,7 +11,7 @@
 use crate::guard::guarded;
 use crate::network::{Envelope, Network, NetworkKind};
 pub use crate::state::SystemState;
-use crate::state::{HistoryVerdictMemo, Slot};
+use crate::state::{HistoryVerdictMemo, RecordMemo, Slot};
 use serde::{Deserialize, Serialize};
 use stateright::actor::{is_no_op, is_no_op_with_timer, Actor, Command, Id, Out};
 use stateright::{Expectation, Model, Property};
@@ -138,6 +138,9 @@ pub struct System<A: Actor, H: Clone = ()> {
     /// Verdicts of the history properties by history, so a history reached again (the
     /// calibration's histories are a function of few client phases) is not checked again.
     history_verdict_memo: HistoryVerdictMemo<H>,
+    /// What the recorders made of (history, message) pairs already seen.
+    recorded_in: RecordMemo<A::Msg, H>,
+    recorded_out: RecordMemo<A::Msg, H>,
     /// Checker instrumentation: statistics, coverage, deadlock rules (`instrument.rs`).
     pub(crate) instruments: crate::instrument::Instruments<A, H>,
 }
@@ -170,6 +173,8 @@ where
             properties: Vec::new(),
             history_properties: Vec::new(),
             history_verdict_memo: HistoryVerdictMemo::default(),
+            recorded_in: RecordMemo::default(),
+            recorded_out: RecordMemo::default(),
             instruments: crate::instrument::Instruments::default(),
         }
     }
@@ -334,23 +339,21 @@ where
                             dst,
                             msg: &msg,
                         };
-                        if let Some(history) = record(next.history(), envelope) {
-                            next.set_history(history);
-                        }
+                        self.recorded_out.record(next, envelope, record);
                     }
                     next.network.send(Envelope { src: id, dst, msg });
                 }
-                Command::SetTimer(timer, _) => next.slots[index].arm(timer),
-                Command::CancelTimer(timer) => next.slots[index].disarm(&timer),
+                Command::SetTimer(timer, _) => next.slot_mut(index).arm(timer),
+                Command::CancelTimer(timer) => next.slot_mut(index).disarm(&timer),
                 Command::ChooseRandom(key, alternatives) => {
-                    let randoms = &mut next.slots[index].randoms;
+                    let randoms = &mut next.slot_mut(index).randoms;
                     if alternatives.is_empty() {
                         randoms.remove(&key);
                     } else {
                         randoms.insert(key, alternatives);
                     }
                 }
-                Command::Save(storage) => next.slots[index].set_storage(storage),
+                Command::Save(storage) => next.slot_mut(index).set_storage(storage),
             }
         }
     }
@@ -415,9 +418,7 @@ where
                         dst: *dst,
                         msg,
                     };
-                    if let Some(history) = record(prev.history(), envelope) {
-                        next.set_history(history);
-                    }
+                    self.recorded_in.record(&mut next, envelope, record);
                 }
                 next.network.on_deliver(*src, *dst, msg);
                 if let Cow::Owned(state) = state {
@@ -442,7 +443,7 @@ where
                     return None;
                 }
                 let mut next = prev.clone();
-                next.slots[index].disarm(timer);
+                next.slot_mut(index).disarm(timer);
                 if let Cow::Owned(state) = state {
                     next.set_actor_state(index, state);
                 }
@@ -452,7 +453,7 @@ where
             SystemAction::Crash(id) => {
                 let index = usize::from(*id);
                 let mut next = prev.clone();
-                let slot = &mut next.slots[index];
+                let slot = next.slot_mut(index);
                 slot.timers.clear();
                 slot.randoms.clear();
                 slot.crashed = true;
@@ -476,7 +477,7 @@ where
                     };
                 let mut next = prev.clone();
                 next.set_actor_state(index, state);
-                next.slots[index].crashed = false;
+                next.slot_mut(index).crashed = false;
                 self.apply_commands(*id, out, &mut next);
                 Some(next)
             }
@@ -493,7 +494,7 @@ where
                     ));
                 }
                 let mut next = prev.clone();
-                next.slots[index].randoms.remove(key);
+                next.slot_mut(index).randoms.remove(key);
                 if let Cow::Owned(state) = state {
                     next.set_actor_state(index, state);
                 }
@@ -526,9 +527,7 @@ where
     }
 
     fn next_state(&self, last_state: &Self::State, action: Self::Action) -> Option<Self::State> {
-        let next = self.successor(last_state, &action);
-        self.instruments.after_step(&action, next.is_some());
-        next
+        self.instrumented_successor(last_state, &action)
     }
 
     fn properties(&self) -> Vec<Property<Self>> {
@@ -571,7 +570,7 @@ where
         if state.poisoned.is_some() {
             return;
         }
-        for env in state.network.deliverable() {
+        state.network.for_each_deliverable(|env| {
             if self.lossy {
                 actions.push(SystemAction::Drop {
                     src: env.src,
@@ -587,7 +586,7 @@ where
                     msg: env.msg.clone(),
                 });
             }
-        }
+        });
         for (index, slot) in state.slots.iter().enumerate() {
             for timer in &slot.timers {
                 actions.push(SystemAction::Timeout {
@@ -666,6 +665,17 @@ where
             Some(reduction) => reduction(&next),
             None => next,
         })
+    }
+
+    /// `successor` with the instrumentation hooks (what the checkers call).
+    pub(crate) fn instrumented_successor(
+        &self,
+        state: &SystemState<A, H>,
+        action: &ActionOf<A>,
+    ) -> Option<SystemState<A, H>> {
+        let next = self.successor(state, action);
+        self.instruments.after_step(action, next.is_some());
+        next
     }
 
     /// The successor of `state` under `action` (None: not a step), canonical when symmetry is

@@ -4,7 +4,7 @@
 
 use quorate_impl::paxos::{Honest, SmallQuorum};
 use quorate_model::calibration;
-use quorate_model::dfs::{DfsChecker, DfsOptions};
+use quorate_model::dfs::{DfsChecker, DfsOptions, Expand};
 use quorate_model::paxos;
 use stateright::{Checker, HasDiscoveries, Model};
 use std::collections::BTreeMap;
@@ -36,7 +36,7 @@ fn both<M>(
     finish_when: HasDiscoveries,
 ) -> (Outcome<M::Action>, Outcome<M::Action>)
 where
-    M: Model + Send + Sync + 'static,
+    M: Expand + Send + Sync + 'static,
     M::State: Clone + PartialEq + Hash + Send + Sync + Debug + 'static,
     M::Action: Clone + PartialEq + Debug,
 {

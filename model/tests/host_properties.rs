@@ -65,3 +65,38 @@ fn the_same_system_without_the_panic_holds() {
         Verdict::Holds
     );
 }
+
+/// Exit code 4 (DESIGN §5): a complete run whose `sometimes` property is never reached is
+/// vacuous, under the default DFS and under BFS; reaching it turns the run back to 0.
+#[test]
+fn a_sometimes_property_never_reached_makes_the_run_vacuous() {
+    use quorate_model::check::exit;
+    use stateright::Expectation;
+    for mode in [SearchMode::Dfs, SearchMode::Bfs] {
+        let options = CheckOptions {
+            mode,
+            deadlock: false,
+            ..CheckOptions::default()
+        };
+        let never = System::new(vec![Pinger { fragile: false }; 2], ()).property(
+            Expectation::Sometimes,
+            "two pings",
+            |_, state| *state.actor(1) >= 2,
+        );
+        let report = run_check("host", "pingers", None, never, &options);
+        assert!(report.complete, "{mode:?}");
+        assert_eq!(
+            report.property("two pings").unwrap().verdict,
+            Verdict::NeverReached
+        );
+        assert_eq!(report.exit_code(), exit::VACUOUS, "{mode:?}");
+
+        let reached = System::new(vec![Pinger { fragile: false }; 2], ()).property(
+            Expectation::Sometimes,
+            "one ping",
+            |_, state| *state.actor(1) == 1,
+        );
+        let report = run_check("host", "pingers", None, reached, &options);
+        assert_eq!(report.exit_code(), exit::OK, "{mode:?}");
+    }
+}

@@ -217,6 +217,11 @@ fn mvcc_checked_delta_reads_abort_hot_account_credits_spuriously() {
 }
 
 #[test]
+fn a_delta_check_without_the_supply_cap_lets_concurrent_mints_exceed_it() {
+    assert_mutant_caught("no-supply-cap");
+}
+
+#[test]
 fn a_forging_endorser_must_be_a_peer() {
     let (_, mut config) = quorate_model::xov::configs().into_iter().next().unwrap();
     config.forging_endorser = Some(9);
@@ -247,6 +252,7 @@ fn every_mutant_has_a_test() {
             "no-version-bump",
             "relax-only",
             "checked-delta-reads",
+            "no-supply-cap",
         ]
     );
 }

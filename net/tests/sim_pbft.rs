@@ -1,13 +1,12 @@
-//! PBFT n=4 under SimHost: calm runs and runs with a lossy, reordering, partitioned network
-//! complete every operation in the liveness phase with agreeing ledgers, runs replay exactly
-//! from their seed, and the liveness phase catches a runtime that drops timers.
+//! PBFT n=4 under SimHost: calm runs, runs with a lossy, reordering, partitioned network, and
+//! runs where replicas crash (after a commit, before its sends), lose torn writes and hit
+//! fsync errors, then restart from their durable Storage, all complete every operation in the
+//! liveness phase with agreeing ledgers; runs replay exactly from their seed, and the liveness
+//! phase catches a runtime that drops timers.
 //!
 //! Even calm runs lean on client retries and view changes: the core drops a COMMIT that
 //! arrives before its replica prepared, so on an unordered network a sequence number can miss
 //! its 2f+1 commits at some replicas until a view change re-proposes it (see the report).
-//!
-//! No crashes or disk faults yet: PBFT's `Storage` is `()`, so a restarted replica would forget
-//! its own votes — exactly what durable Storage must prevent before crashes are injected.
 
 use quorate_impl::crypto::Symbolic;
 use quorate_net::protocols::pbft::PbftDeployment;
@@ -27,6 +26,14 @@ fn lossy(seed: u64) -> SimConfig {
     let mut config = SimConfig::new(seed, [], 0);
     config.partition_per_mille = 5;
     config.disk_fault_per_mille = 0;
+    config
+}
+
+/// Faults on every replica, at most f = 1 down at once.
+fn faulty(seed: u64) -> SimConfig {
+    let mut config = SimConfig::new(seed, [0, 1, 2, 3], 1);
+    config.crash_per_mille = 20;
+    config.disk_fault_per_mille = 20;
     config
 }
 
@@ -76,6 +83,37 @@ fn lossy_partitioned_runs_still_complete() {
     }
     // The faults really happened, or the runs above prove little.
     assert!(dropped > 0 && partitions > 0, "{dropped} {partitions}");
+}
+
+#[test]
+fn faulty_runs_crash_restart_from_storage_and_still_complete() {
+    let mut totals = SimReport::default();
+    for seed in 0..6 {
+        let report = run(faulty(seed)).unwrap_or_else(|failure| panic!("seed {seed}: {failure}"));
+        assert_complete(&report);
+        totals.restarts += report.restarts;
+        totals.crashes_after_commit += report.crashes_after_commit;
+        totals.torn_writes += report.torn_writes;
+        totals.fsync_errors += report.fsync_errors;
+        totals.dropped += report.dropped;
+    }
+    // The faults really happened, or the runs above prove little.
+    assert!(totals.restarts > 0, "{totals:?}");
+    assert!(totals.crashes_after_commit > 0, "{totals:?}");
+    assert!(totals.torn_writes > 0, "{totals:?}");
+    assert!(totals.fsync_errors > 0, "{totals:?}");
+    assert!(totals.dropped > 0, "{totals:?}");
+}
+
+#[test]
+fn a_faulty_seed_replays_exactly() {
+    let first = run(faulty(7)).unwrap();
+    let again = run(faulty(7)).unwrap();
+    assert_eq!(first, again, "same seed, same run, same traces");
+    assert!(
+        first.restarts > 0 || first.torn_writes + first.fsync_errors > 0,
+        "{first:?}"
+    );
 }
 
 #[test]

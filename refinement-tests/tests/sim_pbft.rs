@@ -1,4 +1,6 @@
-//! Checks 1-3 over SimHost runs of PBFT (n = 4): calm and lossy, partitioned runs replay,
+//! Checks 1-3 over SimHost runs of PBFT (n = 4): calm, lossy and partitioned runs, and runs
+//! where replicas are killed and restart from their Storage (with torn writes and fsync
+//! errors), replay,
 //! merge into a member of the PBFT replay model with every `always` property holding
 //! (agreement, validity, consistency, refines-sequencer, client-accepts-committed), and meet
 //! the spec — committed ledgers equal the reference execution, client histories linearize.
@@ -39,6 +41,34 @@ fn lossy_partitioned_pbft_runs_pass_every_check() {
         assert_eq!(figures.operations, CLIENTS_PBFT as u64 * OPERATIONS_PBFT);
         println!("seed {seed}: dropped {} {figures:?}", report.dropped);
     }
+}
+
+/// Kills and disk faults on every replica, one down at a time (f = 1).
+fn pbft_killing(seed: u64) -> SimConfig {
+    let mut config = SimConfig::new(seed, 0..PBFT_REPLICAS as u32, 1);
+    config.crash_per_mille = 20;
+    config.disk_fault_per_mille = 20;
+    config
+}
+
+#[test]
+fn pbft_runs_with_kills_and_disk_faults_pass_every_check() {
+    let (mut restarts, mut disk_faults) = (0, 0);
+    for seed in 0..3 {
+        let run = run_pbft(pbft_killing(seed), CLIENTS_PBFT, OPERATIONS_PBFT, None);
+        let report = run
+            .outcome
+            .as_ref()
+            .unwrap_or_else(|f| panic!("seed {seed}: {f}"));
+        let figures = run.check().unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+        assert_eq!(figures.operations, CLIENTS_PBFT as u64 * OPERATIONS_PBFT);
+        restarts += report.restarts;
+        disk_faults += report.torn_writes + report.fsync_errors;
+        println!("seed {seed}: restarts {} {figures:?}", report.restarts);
+    }
+    // Restarts really happened, so replay started incarnations from loaded Storage and the
+    // merge placed Crash and Recover steps.
+    assert!(restarts > 0 && disk_faults > 0, "{restarts} {disk_faults}");
 }
 
 #[test]

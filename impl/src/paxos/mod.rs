@@ -12,6 +12,7 @@
 pub mod client;
 pub mod core;
 pub mod learner;
+mod rename;
 pub mod replica;
 pub mod rules;
 

@@ -24,6 +24,9 @@ pub mod msgs;
 mod rename;
 pub mod replica;
 pub mod rules;
+pub mod storage;
+#[cfg(test)]
+mod storage_tests;
 pub mod view_change;
 
 use crate::crypto::{Crypto, Signed};
@@ -42,6 +45,7 @@ pub use rules::{
     AcceptFirstReply, AnyPrePrepareSender, CommitOnWeakQuorum, Honest, IgnorePreparedCerts, Rules,
     SmallPrepareQuorum, UnverifiedStateTransfer,
 };
+pub use storage::{OwnSlot, PbftStorage};
 
 /// A view number; view 0 is the first.
 pub type View = u32;
@@ -174,17 +178,17 @@ impl<C: Crypto, A: Application, R: Rules> stateright::actor::Actor for PbftNode<
     type Msg = MsgOf<C, A>;
     type Timer = PbftTimer;
     type State = NodeState<C, A::Op, A::Output>;
-    type Storage = ();
+    type Storage = PbftStorage<C, A::Op, A::Output>;
     type Random = ();
 
     fn on_start(
         &self,
         _id: stateright::actor::Id,
-        _storage: &Option<Self::Storage>,
+        storage: &Option<Self::Storage>,
         out: &mut stateright::actor::Out<Self>,
     ) -> Self::State {
         match self {
-            PbftNode::Replica(replica) => NodeState::Replica(Box::new(replica.on_start(out))),
+            PbftNode::Replica(replica) => replica.on_start(storage, out),
             PbftNode::Client(client) => NodeState::Client(client.on_start(out)),
             PbftNode::Byzantine(adversary) => NodeState::Byzantine(adversary.on_start(out)),
         }

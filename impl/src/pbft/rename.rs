@@ -268,3 +268,32 @@ impl<Op: Rename + Clone + Ord, Out: Rename> Rename for NodeState<Symbolic, Op, O
         }
     }
 }
+
+impl<P: Rename> Rename for super::OwnSlot<P, Symbolic> {
+    fn rename(&self, perm: &Permutation) -> Self {
+        match self {
+            super::OwnSlot::PrePrepared { pre_prepare, batch } => super::OwnSlot::PrePrepared {
+                pre_prepare: pre_prepare.rename(perm),
+                batch: batch.rename(perm),
+            },
+            super::OwnSlot::Prepared => super::OwnSlot::Prepared,
+            super::OwnSlot::Committed => super::OwnSlot::Committed,
+        }
+    }
+}
+
+/// Renamed like the replica state it projects, so the projection commutes with renaming.
+impl<Op: Rename + Clone + Ord, Out: Rename> Rename for super::PbftStorage<Symbolic, Op, Out> {
+    fn rename(&self, perm: &Permutation) -> Self {
+        super::PbftStorage {
+            view: self.view,
+            status: self.status,
+            next_seq: self.next_seq,
+            executed: self.executed,
+            slots: self.slots.rename(perm),
+            certs: self.certs.rename(perm),
+            stable: self.stable.rename(perm),
+            snapshot: self.snapshot.rename(perm),
+        }
+    }
+}

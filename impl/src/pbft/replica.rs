@@ -6,6 +6,7 @@ use super::core::{Core, CoreState, Events};
 use super::learner::{Learner, LearnerState};
 use super::msgs::{Batch, CoreMsg, StableCheckpoint};
 use super::rules::Rules;
+use super::storage::{own_slots, DurableMark, OwnSlot, PbftStorage};
 use super::{NodeState, PbftMsg, PbftNode, PbftTimer, Reply, Request, Seq, Snapshot};
 use crate::component::{node_id, CowLens};
 use crate::crypto::{Crypto, Keyring, NodeId, Signer};
@@ -76,6 +77,7 @@ type RState<C, A> = ReplicaState<C, <A as Application>::Op, <A as Application>::
 type Msg<C, A> = PbftMsg<C, <A as Application>::Op, <A as Application>::Output>;
 type O<C, A, R> = Out<PbftNode<C, A, R>>;
 type Req<C, A> = Request<C, <A as Application>::Op>;
+type Storage<C, A> = PbftStorage<C, <A as Application>::Op, <A as Application>::Output>;
 
 fn replica<C: Crypto, A: Application>(state: &State<C, A>) -> &RState<C, A> {
     state
@@ -145,7 +147,7 @@ impl<C: Crypto, A: Application, R: Rules> Replica<C, A, R> {
     }
 
     /// The initial state.
-    pub fn on_start(&self, _out: &mut O<C, A, R>) -> RState<C, A> {
+    pub fn init(&self) -> RState<C, A> {
         ReplicaState {
             core: self.core.init(),
             learner: self.learner.init(0),
@@ -156,6 +158,95 @@ impl<C: Crypto, A: Application, R: Rules> Replica<C, A, R> {
             app: Arc::new(KvState::new()),
             clients: Arc::new(BTreeMap::new()),
             snapshots: BTreeMap::new(),
+        }
+    }
+
+    /// Starts fresh, or recovers from storage: the core as it was, the application state of
+    /// the stable checkpoint, then re-execution of what it had committed above that from its
+    /// certificates; state transfer if it has no snapshot at its stable checkpoint.
+    pub fn on_start(&self, storage: &Option<Storage<C, A>>, out: &mut O<C, A, R>) -> State<C, A> {
+        let Some(storage) = storage else {
+            return NodeState::Replica(Box::new(self.init()));
+        };
+        let mut rs = self.init();
+        rs.core = self.core.recover(
+            storage.view,
+            storage.status,
+            storage.next_seq,
+            &storage.slots,
+            &storage.certs,
+            &storage.stable,
+            out,
+        );
+        let stable = storage.stable.seq;
+        let base = match &storage.snapshot {
+            Some(snapshot) if snapshot.seq == stable => {
+                rs.app = snapshot.app.clone();
+                rs.clients = snapshot.clients.clone();
+                rs.log_base = stable;
+                rs.delivered_base = snapshot.delivered_len;
+                rs.learner = self.learner.init(stable);
+                rs.snapshots = BTreeMap::from([(stable, snapshot.clone())]);
+                stable
+            }
+            _ => 0,
+        };
+        let mut state = Cow::Owned(NodeState::Replica(Box::new(rs)));
+        if base < stable {
+            // Nothing of its own covers the stable checkpoint: fetch it from the certifiers.
+            self.on_stable(&mut state, stable, out);
+            return state.into_owned();
+        }
+        // Re-execute from the certificates, in order up to the gap where they stop (every
+        // sequence number it executed above the checkpoint has one); also hand the learner
+        // what it had committed above the executed position, which no peer will resend.
+        let committed_above = storage
+            .slots
+            .iter()
+            .filter(|(seq, own)| **seq > storage.executed && matches!(own, OwnSlot::Committed))
+            .map(|(seq, _)| *seq);
+        let mut events = Events::default();
+        for seq in (base + 1..=storage.executed).chain(committed_above) {
+            let Some(cert) = storage.certs.get(&seq) else {
+                break;
+            };
+            events.committed.push((seq, cert.batch.clone()));
+        }
+        self.handle(&mut state, events, out);
+        state.into_owned()
+    }
+
+    /// The projection of state that survives a crash.
+    pub fn durable(state: &RState<C, A>) -> Storage<C, A> {
+        let core = &state.core;
+        PbftStorage {
+            view: core.view,
+            status: core.status,
+            next_seq: core.next_seq,
+            executed: state.executed_upto(),
+            slots: own_slots(core),
+            certs: core.certs.clone(),
+            stable: core.stable.clone(),
+            snapshot: state.snapshots.get(&core.stable.seq).cloned(),
+        }
+    }
+
+    fn mark(state: &State<C, A>) -> DurableMark<A::Output> {
+        let rs = replica::<C, A>(state);
+        let snapshot = rs.snapshots.get(&rs.core.stable.seq);
+        DurableMark::of(&rs.core, rs.executed_upto(), snapshot)
+    }
+
+    /// Saves durable state if this step changed it: at most one save per step, made durable by
+    /// the host before any of the step's sends leave (a vote is never out before it is kept).
+    fn save_if_changed(
+        &self,
+        state: &State<C, A>,
+        before: &DurableMark<A::Output>,
+        out: &mut O<C, A, R>,
+    ) {
+        if Self::mark(state).differs(before) {
+            out.save(Self::durable(replica::<C, A>(state)));
         }
     }
 
@@ -197,6 +288,7 @@ impl<C: Crypto, A: Application, R: Rules> Replica<C, A, R> {
         msg: Msg<C, A>,
         out: &mut O<C, A, R>,
     ) {
+        let before = Self::mark(state);
         match msg {
             PbftMsg::Request(request) => self.on_request(state, request, out),
             PbftMsg::Core(msg) => {
@@ -212,6 +304,7 @@ impl<C: Crypto, A: Application, R: Rules> Replica<C, A, R> {
             PbftMsg::State { proof, snapshot } => self.on_state(state, proof, snapshot, out),
             PbftMsg::Reply(_) => {}
         }
+        self.save_if_changed(state, &before, out);
     }
 
     /// Handles a timer.
@@ -224,10 +317,12 @@ impl<C: Crypto, A: Application, R: Rules> Replica<C, A, R> {
         let PbftTimer::Core(timer) = *timer else {
             return;
         };
+        let before = Self::mark(state);
         let events = self
             .core
             .on_timeout(&mut core_lens::<C, A>(state), timer, out);
         self.handle(state, events, out);
+        self.save_if_changed(state, &before, out);
     }
 
     fn on_request(&self, state: &mut Cow<State<C, A>>, request: Req<C, A>, out: &mut O<C, A, R>) {

@@ -26,8 +26,8 @@ pub use orderer::{Orderer, OrdererState};
 pub use peer::{Peer, PeerState};
 pub use rules::{
     ApplyInvalid, CheckedDeltaReads, DropInvalid, Honest, IgnorePolicy, LocalOrder,
-    NoConservationCheck, NoVersionBump, NonAtomicApply, RelaxOnly, Rules, SeedLiteral, SkipMvcc,
-    UncheckedDeltas,
+    NoConservationCheck, NoSupplyCap, NoVersionBump, NonAtomicApply, RelaxOnly, Rules, SeedLiteral,
+    SkipMvcc, UncheckedDeltas,
 };
 
 /// A client's signed proposal: the signature binds the transaction id (client, sequence).

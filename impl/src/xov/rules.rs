@@ -19,6 +19,8 @@ pub trait Rules:
     const SKIP_INVALID: bool = true;
     /// Whether delta write sets are checked against the token invariants before applying.
     const CHECK_DELTA_INVARIANTS: bool = true;
+    /// Whether that commit-time invariant check includes the supply cap (card T4).
+    const CHECK_SUPPLY_CAP: bool = true;
     /// Whether the endorsement policy is evaluated.
     const CHECK_POLICY: bool = true;
     /// Whether a transaction id may be taken only once (errata 1; card G7).
@@ -151,4 +153,12 @@ variant!(
     "checked-delta-reads",
     "endorsers MVCC-check reads of delta keys, so delta transfers abort spuriously",
     EXEMPT_DELTA_READS = false
+);
+variant!(
+    /// The commit-time check of delta writes keeps non-negativity but forgets the supply cap,
+    /// so concurrent mints each endorsed under the cap together exceed it.
+    NoSupplyCap,
+    "no-supply-cap",
+    "the commit-time delta check leaves out the supply cap (card T4)",
+    CHECK_SUPPLY_CAP = false
 );

@@ -354,11 +354,17 @@ fn with_pbft_properties<R: Rules>(
 
 /// The replay model of a recorded run (DESIGN §6): the run's own actors — a Byzantine one
 /// included — under the network contract (unordered, lossy, no duplicates), with every
-/// `always` property and none of the checking bounds. No crashes: PBFT's Storage is `()`.
+/// `always` property and none of the checking bounds. Every correct replica may crash at any
+/// time and recover from its Storage (a recorded run's restarts are Crash then Recover).
 pub fn replay_system<R: Rules>(actors: Vec<Node<R>>) -> PbftSystem<R> {
+    let correct: Vec<usize> = (0..actors.len())
+        .filter(|&i| matches!(actors[i], PbftNode::Replica(_)))
+        .collect();
+    let count = correct.len();
     let system = System::new(actors, PbftHistory::default())
         .network(NetworkKind::UnorderedNonDuplicating)
-        .lossy(true);
+        .lossy(true)
+        .crashable(correct, count);
     with_pbft_properties(system, false, false)
 }
 

@@ -14,8 +14,8 @@ use crate::system::{System, SystemState};
 use quorate_impl::crypto::{Keyring, Signer, Symbolic};
 use quorate_impl::xov::{
     ApplyInvalid, CheckedDeltaReads, Client, DropInvalid, Honest, IgnorePolicy, LocalOrder,
-    NoConservationCheck, NoVersionBump, NonAtomicApply, Orderer, Peer, PeerState, RelaxOnly, Rules,
-    SeedLiteral, SkipMvcc, Submission, UncheckedDeltas, XovNode, XovState,
+    NoConservationCheck, NoSupplyCap, NoVersionBump, NonAtomicApply, Orderer, Peer, PeerState,
+    RelaxOnly, Rules, SeedLiteral, SkipMvcc, Submission, UncheckedDeltas, XovNode, XovState,
 };
 
 mod properties;
@@ -616,6 +616,13 @@ pub fn mutants() -> Vec<MutantInfo> {
             config: "hot-delta",
             also_breaks: &[],
         },
+        MutantInfo {
+            name: NoSupplyCap::NAME,
+            summary: NoSupplyCap::SUMMARY,
+            breaks: "supply-cap",
+            config: "mint-cap",
+            also_breaks: &[],
+        },
     ]
 }
 
@@ -649,6 +656,7 @@ impl Dispatch for XovDispatch {
             Some(NoVersionBump::NAME) => task.run(names, cfg.system::<NoVersionBump>()),
             Some(RelaxOnly::NAME) => task.run(names, cfg.system::<RelaxOnly>()),
             Some(CheckedDeltaReads::NAME) => task.run(names, cfg.system::<CheckedDeltaReads>()),
+            Some(NoSupplyCap::NAME) => task.run(names, cfg.system::<NoSupplyCap>()),
             Some(other) => return Err(ConfigError(format!("unknown xov mutant {other:?}"))),
         })
     }

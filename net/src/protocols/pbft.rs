@@ -173,13 +173,6 @@ where
         PbftDeployment::client::<C, Honest>(self, signer, keyring, operations)
     }
 
-    fn restart_hazard(&self) -> Option<&'static str> {
-        Some(
-            "PBFT replicas keep no durable Storage yet: a restarted replica forgets its votes \
-             and could send conflicting ones",
-        )
-    }
-
     fn verifications_per_tx(&self, batch: f64) -> f64 {
         let n = self.replicas as f64;
         let f = quorum::bft_max_faults(self.replicas) as f64;

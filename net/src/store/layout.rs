@@ -34,6 +34,24 @@ pub fn whole_diff<S: Serialize + PartialEq>(value: &S, previous: Option<&S>) -> 
     vec![Part::Put(b"whole".to_vec(), canonical_bytes(value))]
 }
 
+/// The part for a snapshot kept behind an `Arc`: nothing if it is the one saved last (by pointer,
+/// else by value), else a put of the new one or a delete.
+pub fn snapshot_part<T: Serialize + PartialEq>(
+    key: &[u8],
+    snapshot: &Option<Arc<T>>,
+    previous: Option<&Option<Arc<T>>>,
+) -> Option<Part> {
+    let same = previous.is_some_and(|old| match (old, snapshot) {
+        (Some(a), Some(b)) => Arc::ptr_eq(a, b) || a == b,
+        (None, None) => true,
+        _ => false,
+    });
+    (!same).then(|| match snapshot {
+        Some(snapshot) => Part::Put(key.to_vec(), canonical_bytes(snapshot)),
+        None => Part::Delete(key.to_vec()),
+    })
+}
+
 /// Rebuilds a Storage kept whole by [`whole_diff`].
 pub fn whole_assemble<S: DeserializeOwned>(parts: Vec<(Vec<u8>, Vec<u8>)>) -> Result<S, String> {
     let [(key, bytes)] = <[_; 1]>::try_from(parts)
@@ -44,7 +62,7 @@ pub fn whole_assemble<S: DeserializeOwned>(parts: Vec<(Vec<u8>, Vec<u8>)>) -> Re
     postcard::from_bytes(&bytes).map_err(|e| format!("stored value does not decode: {e}"))
 }
 
-/// Actors that keep nothing (clients; PBFT until its Storage lands) store no part.
+/// Actors that keep nothing store no part.
 impl StorageLayout for () {
     fn diff(&self, _previous: Option<&Self>) -> Vec<Part> {
         Vec::new()
@@ -81,17 +99,11 @@ where
         if previous.is_none_or(|p| (p.promised, p.compacted_upto) != meta) {
             parts.push(Part::Put(META.to_vec(), canonical_bytes(&meta)));
         }
-        let snapshot_same = previous.is_some_and(|p| match (&p.snapshot, &self.snapshot) {
-            (Some(a), Some(b)) => Arc::ptr_eq(a, b) || a == b,
-            (None, None) => true,
-            _ => false,
-        });
-        if !snapshot_same {
-            parts.push(match &self.snapshot {
-                Some(snapshot) => Part::Put(SNAPSHOT.to_vec(), canonical_bytes(snapshot)),
-                None => Part::Delete(SNAPSHOT.to_vec()),
-            });
-        }
+        parts.extend(snapshot_part(
+            SNAPSHOT,
+            &self.snapshot,
+            previous.map(|p| &p.snapshot),
+        ));
         let previous_accepted = previous.map(|p| &p.accepted);
         if previous_accepted.is_some_and(|p| Arc::ptr_eq(p, &self.accepted)) {
             return parts;

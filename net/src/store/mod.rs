@@ -4,6 +4,7 @@
 //! auditors and clients. Opening verifies every checksum and the whole chain.
 
 pub mod layout;
+mod layout_pbft;
 
 use std::path::Path;
 
