@@ -4,7 +4,8 @@
 //!
 //! Roles by id: the ordering service is server 0 (the sequencer actor the checker ran, one
 //! node: ordering through PBFT is not deployed yet), executors are `1..=executors` (executor `i`
-//! an agent of application A1 when `i` is odd, of A2 when even), and the executor pool's
+//! an agent of application A1 when `i` is odd, of A2 when even, except the last `passive`, which
+//! only apply committed results), and the executor pool's
 //! workers follow: each is a node running the pure `execute_declared`, its results delivered
 //! to the executor as recorded inputs (DESIGN §3). Clients come after the servers. Executors
 //! reply to clients after appending a block, and a client accepts on f_A + 1 matching replies,
@@ -95,6 +96,10 @@ where
 pub struct OxiiDeployment {
     /// Executors are ids `1..=executors`.
     pub executors: usize,
+    /// The last `passive` executors are agents of no application: they only apply the results
+    /// the agents commit (the seed's non-executor peers), so they hear every result from the
+    /// network, which is where an apply order that is not the graph's shows.
+    pub passive: usize,
     /// Executor-pool workers follow the executors.
     pub workers: usize,
     /// Genesis balance of every account.
@@ -112,6 +117,7 @@ impl OxiiDeployment {
     pub fn new(executors: usize, workers: usize) -> Self {
         OxiiDeployment {
             executors,
+            passive: 0,
             workers,
             balance: 1_000_000,
             max_block: 200,
@@ -130,6 +136,11 @@ impl OxiiDeployment {
         (1..=self.executors as NodeId).collect()
     }
 
+    /// The executors that are agents of an application (the others are passive).
+    pub fn agent_ids(&self) -> Vec<NodeId> {
+        (1..=self.executors.saturating_sub(self.passive) as NodeId).collect()
+    }
+
     /// The pool workers' ids.
     pub fn worker_ids(&self) -> Vec<NodeId> {
         let first = self.executors as NodeId + 1;
@@ -145,7 +156,7 @@ impl OxiiDeployment {
     /// the keyring outside the servers as a client allowed both applications.
     pub fn membership<C: Crypto>(&self, keyring: Arc<Keyring<C>>) -> Membership<C> {
         let mut agents: BTreeMap<AppId, BTreeSet<NodeId>> = BTreeMap::new();
-        for id in self.executor_ids() {
+        for id in self.agent_ids() {
             agents
                 .entry(APPS[(id as usize + 1) % 2])
                 .or_default()
