@@ -33,6 +33,11 @@ fn honest_oxii_passes_conflicts_across_blocks() {
 }
 
 #[test]
+fn honest_oxii_takes_client_requests_in_and_clients_accept_committed_outcomes() {
+    assert_verified("clients", 6_390);
+}
+
+#[test]
 fn graph_missing_write_write_edges_breaks_serial_equivalence() {
     assert_mutant_caught("drop-write-write-edges");
 }
@@ -58,6 +63,11 @@ fn seed_literal_algorithm_8_applies_out_of_graph_order() {
 }
 
 #[test]
+fn a_client_accepting_the_first_reply_accepts_a_byzantine_outcome() {
+    assert_mutant_caught("client-accepts-first");
+}
+
+#[test]
 fn every_mutant_has_a_test() {
     let names: Vec<&str> = registry::protocol("oxii")
         .unwrap()
@@ -72,7 +82,8 @@ fn every_mutant_has_a_test() {
             "commit-on-first",
             "execute-early",
             "skip-access-check",
-            "seed-literal-alg8"
+            "seed-literal-alg8",
+            "client-accepts-first"
         ]
     );
 }

@@ -5,7 +5,7 @@ use crate::component::node_id;
 use crate::crypto::{Crypto, NodeId};
 use crate::pbft::Seq;
 use quorate_spec::oxii::{execute_declared, TxResult};
-use quorate_spec::{AppId, Application};
+use quorate_spec::{AppId, Application, TxId};
 use stateright::actor::Out;
 use std::collections::BTreeMap;
 
@@ -55,6 +55,8 @@ pub struct ByzantineExecutor<C: Crypto, Op> {
     pub id: NodeId,
     /// (recipient, block, position, forged result).
     pub forged: Vec<(NodeId, Seq, u32, TxResult)>,
+    /// Forged REPLYs: (client, its transaction, forged outcome).
+    pub forged_replies: Vec<(NodeId, TxId, TxResult)>,
     /// Ties the message type.
     pub marker: std::marker::PhantomData<(C, Op)>,
 }
@@ -70,6 +72,13 @@ impl<C: Crypto, Op: quorate_spec::app::Data> ByzantineExecutor<C, Op> {
                     results: vec![(*index, result.clone())],
                 },
             );
+        }
+        for (client, tx, result) in &self.forged_replies {
+            let reply = OxiiMsg::Reply {
+                tx: *tx,
+                result: result.clone(),
+            };
+            out.send(node_id(*client), reply);
         }
     }
 }

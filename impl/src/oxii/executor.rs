@@ -30,6 +30,9 @@ pub struct LedgerEntry<C: Crypto, Op> {
     pub outcomes: Vec<TxResult>,
     /// The order results were applied in (kept so the apply order stays checkable).
     pub apply_log: Vec<u32>,
+    /// Digest of the datastore right after the block (so ledgers that agree on outcomes but
+    /// not on state, as under the seed-literal apply rule, are told apart by a deployment).
+    pub state_digest: [u8; 32],
 }
 
 /// The executor's work on the block in service (one block at a time, card gap G6).
@@ -98,8 +101,12 @@ pub struct Executor<C: Crypto, A: Application, R: Rules> {
     pub membership: Arc<Membership<C>>,
     /// Its learner over the orderers.
     pub learner: Learner,
-    /// The executor pool it sends `Execute` to.
-    pub pool: NodeId,
+    /// The executor pool's workers it sends `Execute` to (one in the model; in deployment a
+    /// transaction goes to worker `(n + position) mod len`, so a block runs on all of them).
+    pub pools: Vec<NodeId>,
+    /// Whether it sends REPLY to clients for its applications' transactions after appending
+    /// a block (off in the fixed-batch configurations, which have no client actors).
+    pub reply_to_clients: bool,
     /// The genesis datastore.
     pub genesis: KvState,
     /// Ties the application and the rules.
@@ -157,7 +164,9 @@ impl<C: Crypto, A: Application, R: Rules> Executor<C, A, R> {
                 }
             }
             OxiiMsg::Executed { index, result, .. } => self.exec_done(es, index, result, out),
-            OxiiMsg::Execute { .. } => unreachable!("relevant() drops it"),
+            OxiiMsg::Execute { .. } | OxiiMsg::Submit(_) | OxiiMsg::Reply { .. } => {
+                unreachable!("relevant() drops it")
+            }
         }
         self.progress(es, out);
     }
@@ -181,13 +190,13 @@ impl<C: Crypto, A: Application, R: Rules> Executor<C, A, R> {
                 self.membership.executors.contains(&src) && *seq >= es.next_seq()
             }
             OxiiMsg::Executed { seq, index, .. } => {
-                src == self.pool
+                self.pools.contains(&src)
                     && es
                         .run
                         .as_ref()
                         .is_some_and(|run| run.seq == *seq && run.running.contains(index))
             }
-            OxiiMsg::Execute { .. } => false,
+            OxiiMsg::Execute { .. } | OxiiMsg::Submit(_) | OxiiMsg::Reply { .. } => false,
         }
     }
 
@@ -206,15 +215,35 @@ impl<C: Crypto, A: Application, R: Rules> Executor<C, A, R> {
                 return;
             }
             let run = es.run.take().expect("checked");
-            let outcomes = (0..run.block.txs.len() as u32)
+            let outcomes: Vec<TxResult> = (0..run.block.txs.len() as u32)
                 .map(|x| run.decided[&x].clone())
                 .collect();
+            if self.reply_to_clients {
+                self.reply(&run.block, &outcomes, out);
+            }
             es.ledger.push(LedgerEntry {
                 seq: run.seq,
                 block: run.block,
                 outcomes,
                 apply_log: run.apply_log,
+                state_digest: crate::trace::digest(&es.state),
             });
+        }
+    }
+
+    /// REPLY (card gap G8): the outcome of every transaction of my applications, to its
+    /// client. Honest orderers admit only signed requests, so the client id is the signer's
+    /// (a request that slipped through anyway gets its `Abort` sent to the id it claims).
+    fn reply(&self, block: &Block<C, A::Op>, outcomes: &[TxResult], out: &mut Outbox<C, A, R>) {
+        for (request, result) in block.txs.iter().zip(outcomes) {
+            let tx = &request.value().tx;
+            if self.membership.is_agent(self.id, tx.app) {
+                let reply = OxiiMsg::Reply {
+                    tx: tx.id,
+                    result: result.clone(),
+                };
+                out.send(node_id(tx.client()), reply);
+            }
         }
     }
 
@@ -278,8 +307,9 @@ impl<C: Crypto, A: Application, R: Rules> Executor<C, A, R> {
                 tx: request.value().clone(),
                 inputs,
             };
+            let worker = self.pools[(run.seq as usize + x as usize) % self.pools.len()];
             es.run.as_mut().expect("checked").running.insert(x);
-            out.send(node_id(self.pool), msg);
+            out.send(node_id(worker), msg);
         }
     }
 

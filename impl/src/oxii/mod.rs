@@ -3,15 +3,19 @@
 //! transactions in parallel along the graph and exchange results; every executor commits a
 //! transaction on τ(A) matching results from distinct agents and applies results in graph order.
 //!
+//! - [`client`]: signs transactions with their declared sets, submits them to the orderer and
+//!   accepts a result on f_A + 1 matching replies from distinct agents (card gap G8).
 //! - [`orderer`]: request admission (client signature, per-application access, well-formed
-//!   sets), block building with the graph, and the model's ordering actor over the abstract
-//!   sequencer.
+//!   sets, per-client timestamps), block building with the graph, and the ordering actor over
+//!   the abstract sequencer: it orders batches fixed at start-up (the model's configurations)
+//!   and requests taken in from clients, cut by size or by its timer.
 //! - [`executor`]: the executor actor (Algorithms 6-8 as corrected by the card's §5.5), with the
 //!   PBFT [`Learner`](crate::pbft::Learner) in front of it.
 //! - [`env`]: the executor-pool environment actor (execution as an effect, DESIGN §3) and the
 //!   Byzantine executor.
 //! - [`rules`]: the honest rules, the mutants and the seed-literal apply rule.
 
+pub mod client;
 pub mod env;
 pub mod executor;
 pub mod orderer;
@@ -21,17 +25,18 @@ use crate::crypto::{Crypto, Keyring, NodeId, Signed};
 use crate::pbft::{Batch, Seq};
 use quorate_spec::app::Data;
 use quorate_spec::oxii::{DeclaredTx, DepGraph, TxResult};
-use quorate_spec::{AppId, Application, ClientId, KvState};
+use quorate_spec::{AppId, Application, ClientId, KvState, TxId};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
+pub use client::{Client, ClientState, Work};
 pub use env::{ByzantineExecutor, ExecutorPool};
 pub use executor::{BlockRun, Executor, ExecutorState, LedgerEntry};
-pub use orderer::{admissible, build_block, Orderer};
+pub use orderer::{admissible, build_block, Orderer, OrdererState};
 pub use rules::{
-    ApplyOnDecide, CommitOnFirst, DropWriteWriteEdges, ExecuteBeforeForeignPredecessors, Honest,
-    Rules, SkipAccessCheck,
+    ApplyOnDecide, ClientAcceptsFirst, CommitOnFirst, DropWriteWriteEdges,
+    ExecuteBeforeForeignPredecessors, Honest, Rules, SkipAccessCheck,
 };
 
 /// A client request: the transaction with its declared sets, signed by the client.
@@ -142,10 +147,33 @@ pub enum OxiiMsg<C: Crypto, Op> {
         /// The result.
         result: TxResult,
     },
+    /// REQUEST: client → orderer.
+    Submit(Request<C, Op>),
+    /// REPLY (card gap G8): an agent of the transaction's application → its client, after the
+    /// block is appended. Authenticated by the link, like `ExecCommit`.
+    Reply {
+        /// The client's transaction id (client, timestamp).
+        tx: TxId,
+        /// Its committed outcome.
+        result: TxResult,
+    },
 }
 
-/// OXII arms no timers: the model checks safety and deadlock freedom without retransmission.
-pub type OxiiTimer = crate::component::NoTimer;
+/// OXII's timers. The fixed-batch configurations of the model arm none (so `deadlock-free`
+/// stays meaningful there); the intake orderer cuts on `Cut`, deployed clients retry on `Retry`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum OxiiTimer {
+    /// The orderer cuts a block of every waiting request.
+    Cut,
+    /// A deployed client re-sends its request to every orderer.
+    Retry,
+}
+
+impl From<crate::component::NoTimer> for OxiiTimer {
+    fn from(never: crate::component::NoTimer) -> Self {
+        match never {}
+    }
+}
 
 /// The messages of an OXII deployment over application `A`.
 pub type MsgOf<C, A> = OxiiMsg<C, <A as Application>::Op>;
@@ -161,6 +189,8 @@ pub enum OxiiNode<C: Crypto, A: Application, R: Rules> {
     Pool(ExecutorPool<A>),
     /// A Byzantine executor sending scripted forged results.
     Byzantine(ByzantineExecutor<C, A::Op>),
+    /// A client.
+    Client(Client<C, A::Op>),
 }
 
 /// The state of an [`OxiiNode`].
@@ -170,10 +200,12 @@ pub enum OxiiNode<C: Crypto, A: Application, R: Rules> {
 // allocation to every state clone in the model for no gain.
 #[allow(clippy::large_enum_variant)]
 pub enum NodeState<C: Crypto, Op: Data> {
-    /// The orderer's view of the abstract sequencer: every agreed block, in order.
-    Orderer(Arc<quorate_spec::Sequencer<Block<C, Op>>>),
+    /// The orderer's state: the abstract sequencer (every agreed block, in order) and intake.
+    Orderer(OrdererState<C, Op>),
     /// An executor's state.
     Executor(ExecutorState<C, Op>),
+    /// A client's state.
+    Client(ClientState),
     /// The pool and the Byzantine executor keep no state.
     Stateless,
 }
@@ -183,6 +215,22 @@ impl<C: Crypto, Op: Data> NodeState<C, Op> {
     pub fn as_executor(&self) -> Option<&ExecutorState<C, Op>> {
         match self {
             NodeState::Executor(state) => Some(state),
+            _ => None,
+        }
+    }
+
+    /// The orderer state, if this is the orderer.
+    pub fn as_orderer(&self) -> Option<&OrdererState<C, Op>> {
+        match self {
+            NodeState::Orderer(state) => Some(state),
+            _ => None,
+        }
+    }
+
+    /// The client state, if this is a client.
+    pub fn as_client(&self) -> Option<&ClientState> {
+        match self {
+            NodeState::Client(state) => Some(state),
             _ => None,
         }
     }
@@ -202,13 +250,14 @@ impl<C: Crypto, A: Application, R: Rules> stateright::actor::Actor for OxiiNode<
         out: &mut stateright::actor::Out<Self>,
     ) -> Self::State {
         match self {
-            OxiiNode::Orderer(orderer) => NodeState::Orderer(Arc::new(orderer.on_start(out))),
+            OxiiNode::Orderer(orderer) => NodeState::Orderer(orderer.on_start(out)),
             OxiiNode::Executor(executor) => NodeState::Executor(executor.on_start()),
             OxiiNode::Pool(_) => NodeState::Stateless,
             OxiiNode::Byzantine(byzantine) => {
                 byzantine.on_start(out);
                 NodeState::Stateless
             }
+            OxiiNode::Client(client) => NodeState::Client(client.on_start(out)),
         }
     }
 
@@ -224,7 +273,23 @@ impl<C: Crypto, A: Application, R: Rules> stateright::actor::Actor for OxiiNode<
         match self {
             OxiiNode::Executor(executor) => executor.on_msg(state, src, msg, out),
             OxiiNode::Pool(pool) => pool.on_msg(src, msg, out),
-            OxiiNode::Orderer(_) | OxiiNode::Byzantine(_) => {}
+            OxiiNode::Orderer(orderer) => orderer.on_msg(state, msg, out),
+            OxiiNode::Client(client) => client.on_msg(state, src, msg, out),
+            OxiiNode::Byzantine(_) => {}
+        }
+    }
+
+    fn on_timeout(
+        &self,
+        _id: stateright::actor::Id,
+        state: &mut std::borrow::Cow<Self::State>,
+        timer: &Self::Timer,
+        out: &mut stateright::actor::Out<Self>,
+    ) {
+        match (self, timer) {
+            (OxiiNode::Orderer(orderer), OxiiTimer::Cut) => orderer.cut(state, out),
+            (OxiiNode::Client(client), OxiiTimer::Retry) => client.on_retry(state, out),
+            _ => {}
         }
     }
 
@@ -234,6 +299,7 @@ impl<C: Crypto, A: Application, R: Rules> stateright::actor::Actor for OxiiNode<
             OxiiNode::Executor(e) => format!("executor {}", e.id),
             OxiiNode::Pool(p) => format!("executor pool {}", p.id),
             OxiiNode::Byzantine(b) => format!("byzantine executor {}", b.id),
+            OxiiNode::Client(c) => format!("client {}", c.signer.id()),
         }
     }
 }

@@ -32,6 +32,11 @@ pub trait Rules:
     /// "Pre(x) ⊆ C_e ∪ X_e"); same-application predecessors are always waited for.
     const WAIT_FOREIGN_PREDECESSORS: bool = true;
 
+    /// Matching replies a client accepts an outcome on, given the f_A + 1 the card asks for.
+    fn client_replies(needed: usize) -> usize {
+        needed
+    }
+
     /// Whether decided results are applied in graph order (the card's correction G3) rather
     /// than the moment τ is reached, in arrival order (Algorithm 8 read literally).
     const APPLY_IN_GRAPH_ORDER: bool = true;
@@ -109,4 +114,17 @@ impl Rules for ApplyOnDecide {
     const SUMMARY: &'static str =
         "seed-literal Algorithm 8: apply each result when τ is reached, in arrival order";
     const APPLY_IN_GRAPH_ORDER: bool = false;
+}
+
+/// A client accepts the first reply it hears, whatever f_A is.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ClientAcceptsFirst;
+
+impl Rules for ClientAcceptsFirst {
+    const NAME: &'static str = "client-accepts-first";
+    const SUMMARY: &'static str = "a client accepts the first reply, ignoring f_A";
+
+    fn client_replies(_needed: usize) -> usize {
+        1
+    }
 }

@@ -10,9 +10,9 @@ use crate::registry::{
 use crate::system::{System, SystemState};
 use quorate_impl::crypto::{Keyring, NodeId, Signer, Symbolic};
 use quorate_impl::oxii::{
-    ApplyOnDecide, ByzantineExecutor, CommitOnFirst, DropWriteWriteEdges,
-    ExecuteBeforeForeignPredecessors, Executor, ExecutorPool, Honest, Membership, Orderer,
-    OxiiNode, Request, Rules, SkipAccessCheck,
+    ApplyOnDecide, ByzantineExecutor, Client, ClientAcceptsFirst, CommitOnFirst,
+    DropWriteWriteEdges, ExecuteBeforeForeignPredecessors, Executor, ExecutorPool, Honest,
+    Membership, Orderer, OxiiNode, Request, Rules, SkipAccessCheck, Work,
 };
 use quorate_impl::pbft::{Learner, Seq};
 use quorate_spec::oxii::{AccessSets, AccountOp, Accounts, DeclaredTx, TxResult};
@@ -62,6 +62,18 @@ pub struct ByzantineSpec {
     pub apps: Vec<AppId>,
     /// Forged results, each to one correct executor (by index into `executors`).
     pub forged: Vec<(usize, Seq, u32, TxResult)>,
+    /// Forged REPLYs: (client index into `clients`, its transaction's timestamp, outcome).
+    pub forged_replies: Vec<(usize, u64, TxResult)>,
+}
+
+/// A client actor: the applications the access-control table allows it, and its transactions
+/// in order (their `client` field is ignored: the client signs as its own actor id).
+#[derive(Clone, Debug)]
+pub struct ClientSpec {
+    /// Applications it may submit for.
+    pub allowed: Vec<AppId>,
+    /// Its transactions.
+    pub txs: Vec<TxSpec>,
 }
 
 /// One configuration of the suite.
@@ -75,8 +87,12 @@ pub struct OxiiConfig {
     pub tau: BTreeMap<AppId, usize>,
     /// f_A.
     pub faulty_agents: BTreeMap<AppId, usize>,
-    /// The agreed batches, one per block.
+    /// Batches ordered at start-up, one per block.
     pub blocks: Vec<Vec<TxSpec>>,
+    /// Client actors whose requests the orderer takes in (executors then reply to them).
+    pub clients: Vec<ClientSpec>,
+    /// The orderer cuts a block of client requests at this size (or when its timer fires).
+    pub max_block: usize,
 }
 
 impl OxiiConfig {
@@ -97,6 +113,11 @@ impl OxiiConfig {
         (self.executors.len() + self.byzantine.len()) as NodeId + 1
     }
 
+    fn client_ids(&self) -> Vec<NodeId> {
+        let first = self.pool_id() + 1;
+        (first..first + self.clients.len() as NodeId).collect()
+    }
+
     /// The membership every peer knows.
     pub fn membership(&self) -> Membership<Symbolic> {
         let mut agents: BTreeMap<AppId, BTreeSet<NodeId>> = BTreeMap::new();
@@ -112,16 +133,21 @@ impl OxiiConfig {
         }
         let mut ids: Vec<NodeId> = (0..=self.pool_id()).collect();
         ids.extend([CLIENT, LIMITED_CLIENT]);
+        ids.extend(self.client_ids());
+        let mut acl = BTreeMap::from([
+            (CLIENT, BTreeSet::from([A1, A2])),
+            (LIMITED_CLIENT, BTreeSet::from([A1])),
+        ]);
+        for (id, client) in self.client_ids().into_iter().zip(&self.clients) {
+            acl.insert(id, client.allowed.iter().copied().collect());
+        }
         let mut executors = self.executor_ids();
         executors.extend(self.byzantine_ids());
         Membership {
             agents,
             tau: self.tau.clone(),
             faulty_agents: self.faulty_agents.clone(),
-            acl: BTreeMap::from([
-                (CLIENT, BTreeSet::from([A1, A2])),
-                (LIMITED_CLIENT, BTreeSet::from([A1])),
-            ]),
+            acl,
             executors,
             orderers: vec![self.orderer_id()],
             keyring: Arc::new(Keyring::symbolic(ids)),
@@ -131,10 +157,26 @@ impl OxiiConfig {
     /// Checks the configuration against the protocol's rules.
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.membership().validate().map_err(ConfigError)?;
-        if self.blocks.is_empty() || self.blocks.iter().any(Vec::is_empty) {
+        if (self.blocks.is_empty() && self.clients.is_empty())
+            || self.blocks.iter().any(Vec::is_empty)
+        {
             return Err(ConfigError(
-                "every configuration needs at least one block, each with a transaction".into(),
+                "every configuration needs a client or a block, and each block a transaction"
+                    .into(),
             ));
+        }
+        if !self.clients.is_empty() && self.max_block == 0 {
+            return Err(ConfigError(
+                "max_block = 0: the orderer could never cut a block of client requests".into(),
+            ));
+        }
+        let clients = self.clients.len();
+        for byzantine in &self.byzantine {
+            if let Some((target, ..)) = byzantine.forged_replies.iter().find(|f| f.0 >= clients) {
+                return Err(ConfigError(format!(
+                    "forged reply aimed at client index {target}, but there are {clients} clients"
+                )));
+            }
         }
         let count = self.executors.len();
         for byzantine in &self.byzantine {
@@ -152,6 +194,13 @@ impl OxiiConfig {
         [A1, A2].map(|id| (id, Accounts { id })).into()
     }
 
+    fn access(spec: &TxSpec) -> AccessSets {
+        AccessSets::new(
+            spec.reads.iter().map(|k| Key(*k)),
+            spec.writes.iter().map(|k| Key(*k)),
+        )
+    }
+
     fn requests(&self) -> Vec<Vec<Request<Symbolic, AccountOp>>> {
         let mut seq = 0;
         self.blocks
@@ -161,10 +210,7 @@ impl OxiiConfig {
                     .iter()
                     .map(|spec| {
                         seq += 1;
-                        let access = AccessSets::new(
-                            spec.reads.iter().map(|k| Key(*k)),
-                            spec.writes.iter().map(|k| Key(*k)),
-                        );
+                        let access = Self::access(spec);
                         let tx =
                             Transaction::new(TxId::new(spec.client, seq), spec.app, vec![spec.op]);
                         Signer::symbolic(spec.client).sign(DeclaredTx { tx, access })
@@ -181,6 +227,9 @@ impl OxiiConfig {
             id: self.orderer_id(),
             batches: self.requests(),
             membership: membership.clone(),
+            // Fixed-batch configurations have no clients, so no intake and no cut timer.
+            max_block: self.max_block,
+            max_wait: std::time::Duration::ZERO..std::time::Duration::ZERO,
             rules: PhantomData,
         })];
         for id in self.executor_ids() {
@@ -188,7 +237,8 @@ impl OxiiConfig {
                 id,
                 membership: membership.clone(),
                 learner: Learner::new(membership.orderers.clone()),
-                pool: self.pool_id(),
+                pools: vec![self.pool_id()],
+                reply_to_clients: !self.clients.is_empty(),
                 genesis: KvState::new(),
                 marker: PhantomData,
             }));
@@ -200,9 +250,19 @@ impl OxiiConfig {
                 .iter()
                 .map(|(to, seq, index, result)| (correct[*to], *seq, *index, result.clone()))
                 .collect();
+            let clients = self.client_ids();
+            let forged_replies = byzantine
+                .forged_replies
+                .iter()
+                .map(|(to, ts, result)| {
+                    let client = clients[*to];
+                    (client, TxId::new(client, *ts), result.clone())
+                })
+                .collect();
             actors.push(OxiiNode::Byzantine(ByzantineExecutor {
                 id,
                 forged,
+                forged_replies,
                 marker: PhantomData,
             }));
         }
@@ -210,6 +270,24 @@ impl OxiiConfig {
             id: self.pool_id(),
             contracts: Self::contracts(),
         }));
+        for (id, client) in self.client_ids().into_iter().zip(&self.clients) {
+            let workload = client
+                .txs
+                .iter()
+                .map(|spec| Work {
+                    app: spec.app,
+                    ops: vec![spec.op],
+                    access: Self::access(spec),
+                })
+                .collect();
+            actors.push(OxiiNode::Client(Client {
+                signer: Signer::symbolic(id),
+                orderers: vec![self.orderer_id()],
+                membership: membership.clone(),
+                workload,
+                retry: None,
+            }));
+        }
         actors
     }
 
@@ -218,7 +296,18 @@ impl OxiiConfig {
         let mut system = System::new(self.actors::<R>(), OxiiHistory::default())
             .record_msg_out(properties::record_results)
             .client_operations_undecided(properties::block_unfinished::<R>)
-            .declare_action_kinds(MESSAGE_KINDS, &[])
+            .declare_action_kinds(
+                if self.clients.is_empty() {
+                    MESSAGE_KINDS
+                } else {
+                    CLIENT_MESSAGE_KINDS
+                },
+                if self.clients.is_empty() {
+                    &[]
+                } else {
+                    CLIENT_TIMER_KINDS
+                },
+            )
             .property(Expectation::Always, "agreement", |_, s| {
                 properties::agreement::<R>(s)
             })
@@ -240,15 +329,28 @@ impl OxiiConfig {
             .property(Expectation::Sometimes, "block appended", |_, s| {
                 properties::executors::<R>(s).any(|(_, e)| !e.ledger.is_empty())
             })
-            .property(Expectation::Sometimes, "parallel execution", |_, s| {
-                properties::executors::<R>(s)
-                    .any(|(_, e)| e.run.as_ref().is_some_and(|r| r.running.len() >= 2))
-            })
             .property(
                 Expectation::Sometimes,
                 "cross-application commit",
                 |_, s| properties::cross_application_commit::<R>(s),
             );
+        if self.clients.is_empty() {
+            system = system.property(Expectation::Sometimes, "parallel execution", |_, s| {
+                properties::executors::<R>(s)
+                    .any(|(_, e)| e.run.as_ref().is_some_and(|r| r.running.len() >= 2))
+            });
+        } else {
+            system = system
+                .property(
+                    Expectation::Always,
+                    "client-accepts-committed",
+                    properties::client_accepts_committed::<R>,
+                )
+                .property(Expectation::Sometimes, "client accepted", |_, s| {
+                    s.actors()
+                        .any(|a| a.as_client().is_some_and(|c| !c.accepted.is_empty()))
+                });
+        }
         if !self.byzantine.is_empty() {
             system = system.property(
                 Expectation::Sometimes,
@@ -260,8 +362,19 @@ impl OxiiConfig {
     }
 }
 
-/// Every message kind, as coverage names them.
+/// Every message kind of the fixed-batch configurations, as coverage names them.
 pub const MESSAGE_KINDS: &[&str] = &["NewBlock", "ExecCommit", "Execute", "Executed"];
+/// Every message kind of the configurations with clients.
+pub const CLIENT_MESSAGE_KINDS: &[&str] = &[
+    "NewBlock",
+    "ExecCommit",
+    "Execute",
+    "Executed",
+    "Submit",
+    "Reply",
+];
+/// Timer kinds of the configurations with clients (model clients arm no `Retry`).
+pub const CLIENT_TIMER_KINDS: &[&str] = &["Cut"];
 
 fn tx(client: ClientId, app: AppId, op: AccountOp, reads: &[u32], writes: &[u32]) -> TxSpec {
     TxSpec {
@@ -322,17 +435,45 @@ pub fn configs() -> Vec<(ConfigInfo, OxiiConfig)> {
         tau: BTreeMap::from([(A1, 1), (A2, 1)]),
         faulty_agents: BTreeMap::new(),
         blocks: vec![tv2_plus()],
+        clients: vec![],
+        max_block: 1,
     };
     let wrong = TxResult::Writes(BTreeMap::from([(Key(1), quorate_spec::Write::Set(7))]));
     let byzantine = OxiiConfig {
         executors: vec![vec![A1], vec![A1], vec![A2]],
         byzantine: vec![ByzantineSpec {
             apps: vec![A1],
-            forged: vec![(2, 1, 0, wrong)],
+            forged: vec![(2, 1, 0, wrong.clone())],
+            forged_replies: vec![],
         }],
         tau: BTreeMap::from([(A1, 2), (A2, 1)]),
         faulty_agents: BTreeMap::from([(A1, 1)]),
         blocks: vec![tv2()],
+        clients: vec![],
+        max_block: 1,
+    };
+    // T0 and T1 of TV-2 from two client actors: the orderer takes them in, in either order,
+    // in one block or two (size 2 or its timer); the Byzantine agent of A1 tells the first
+    // client T0 wrote k1 := 7.
+    let with_clients = OxiiConfig {
+        byzantine: vec![ByzantineSpec {
+            apps: vec![A1],
+            forged: vec![],
+            forged_replies: vec![(0, 1, wrong)],
+        }],
+        blocks: vec![],
+        clients: vec![
+            ClientSpec {
+                allowed: vec![A1],
+                txs: vec![tv2()[0].clone()],
+            },
+            ClientSpec {
+                allowed: vec![A2],
+                txs: vec![tv2()[1].clone()],
+            },
+        ],
+        max_block: 2,
+        ..byzantine.clone()
     };
     let two_blocks = OxiiConfig {
         blocks: vec![tv2()[..2].to_vec(), tv2()[2..].to_vec()],
@@ -350,6 +491,10 @@ pub fn configs() -> Vec<(ConfigInfo, OxiiConfig)> {
         (
             info("two-blocks", "as default, block 1 = T0, T1 and block 2 = T2 and the independent tx (conflicts across the block boundary)", 863),
             two_blocks,
+        ),
+        (
+            info("clients", "two client actors submit TV-2's T0 (A1) and T1 (A2) to the orderer, which cuts blocks of 2 or on its timer; e1, e2 and a Byzantine agent of A1 (f_A1 = 1, τ(A1) = 2), e3 agent of A2; executors reply to clients; the Byzantine agent sends the first client a wrong reply", 6_390),
+            with_clients,
         ),
     ]
 }
@@ -398,6 +543,12 @@ pub fn mutants() -> Vec<MutantInfo> {
             "edges-in-order",
             "default",
         ),
+        m(
+            ClientAcceptsFirst::NAME,
+            ClientAcceptsFirst::SUMMARY,
+            "client-accepts-committed",
+            "clients",
+        ),
     ]
 }
 
@@ -426,6 +577,7 @@ impl Dispatch for OxiiDispatch {
             }
             Some(SkipAccessCheck::NAME) => task.run(names, cfg.system::<SkipAccessCheck>()),
             Some(ApplyOnDecide::NAME) => task.run(names, cfg.system::<ApplyOnDecide>()),
+            Some(ClientAcceptsFirst::NAME) => task.run(names, cfg.system::<ClientAcceptsFirst>()),
             Some(other) => return Err(ConfigError(format!("unknown oxii mutant {other:?}"))),
         })
     }
@@ -447,9 +599,11 @@ pub fn protocol() -> ProtocolInfo {
             ("threshold", "no transaction is committed with fewer than τ(A) matching results from distinct agents"),
             (crate::deadlock::DEADLOCK_FREE, "no state where a correct executor has an agreed block unfinished and nothing can progress"),
             ("block appended", "sometimes: an executor appends a block"),
-            ("parallel execution", "sometimes: an executor has two transactions executing at once"),
+            ("parallel execution", "sometimes (fixed-batch configurations): an executor has two transactions executing at once"),
             ("cross-application commit", "sometimes: an executor commits a transaction whose predecessor belongs to another application"),
             ("wrong result heard", "sometimes (Byzantine configurations): a correct executor holds a vote for a wrong result"),
+            ("client-accepts-committed", "(configurations with clients) every outcome a client accepts is the serial result of its transaction in the agreed log"),
+            ("client accepted", "sometimes (configurations with clients): a client accepts an outcome"),
         ],
         check: check_via::<OxiiDispatch>,
         explore: explore_via::<OxiiDispatch>,

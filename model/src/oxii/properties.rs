@@ -64,7 +64,7 @@ pub(super) fn executors<R: Rules>(state: &State<R>) -> impl Iterator<Item = (Nod
 /// The agreed blocks: the sequencer's log as the orderer (actor 0) holds it.
 fn agreed<R: Rules>(state: &State<R>) -> &[OxiiBlock] {
     match state.actor(0) {
-        NodeState::Orderer(sequencer) => sequencer.log.as_slice(),
+        NodeState::Orderer(orderer) => orderer.log.log.as_slice(),
         _ => &[],
     }
 }
@@ -77,10 +77,14 @@ fn membership<R: Rules>(model: &OxiiSystem<R>) -> &Membership<Symbolic> {
 }
 
 fn contracts<R: Rules>(model: &OxiiSystem<R>) -> &BTreeMap<quorate_spec::AppId, Accounts> {
-    match model.actors.last() {
-        Some(OxiiNode::Pool(pool)) => &pool.contracts,
-        _ => unreachable!("the last actor is the pool"),
-    }
+    model
+        .actors
+        .iter()
+        .find_map(|actor| match actor {
+            OxiiNode::Pool(pool) => Some(&pool.contracts),
+            _ => None,
+        })
+        .expect("every configuration has the pool")
 }
 
 /// ref_result and ref_state of every agreed block: serial execution in block order, an
@@ -256,16 +260,55 @@ pub(super) fn cross_application_commit<R: Rules>(state: &State<R>) -> bool {
     })
 }
 
-/// Non-vacuity (Byzantine configurations): a correct executor holds a vote for a wrong result.
+/// Non-vacuity (Byzantine configurations): a correct executor holds a vote for a wrong result,
+/// or a client holds a reply whose outcome differs from its ordered transaction's serial result.
 pub(super) fn wrong_vote_held<R: Rules>(model: &OxiiSystem<R>, state: &State<R>) -> bool {
     let reference = reference(model, state);
-    executors::<R>(state).any(|(_, e)| {
+    let executor_heard = executors::<R>(state).any(|(_, e)| {
         e.run.as_ref().is_some_and(|run| {
             run.votes.iter().any(|(x, by_result)| {
                 let truth = &reference[run.seq as usize - 1].results[*x as usize];
                 by_result
                     .iter()
                     .any(|(r, voters)| r != truth && !voters.is_empty())
+            })
+        })
+    });
+    let serial = serial_results(state, &reference);
+    let client_heard = state.actors().enumerate().any(|(id, actor)| {
+        actor.as_client().is_some_and(|client| {
+            let tx = quorate_spec::TxId::new(id as NodeId, client.current);
+            serial
+                .get(&tx)
+                .is_some_and(|truth| client.replies.keys().any(|r| r != *truth))
+        })
+    });
+    executor_heard || client_heard
+}
+
+/// The serial result of every transaction in the agreed log, by client transaction id.
+fn serial_results<'a, R: Rules>(
+    state: &'a State<R>,
+    reference: &'a [SerialRun],
+) -> BTreeMap<quorate_spec::TxId, &'a TxResult> {
+    agreed(state)
+        .iter()
+        .zip(reference)
+        .flat_map(|(block, run)| block.txs.iter().map(|r| r.value().tx.id).zip(&run.results))
+        .collect()
+}
+
+/// `client-accepts-committed`: every outcome a client accepted is the serial result of its
+/// transaction at the transaction's place in the agreed log (so it was ordered, and the result
+/// is the one a correct executor commits).
+pub(super) fn client_accepts_committed<R: Rules>(model: &OxiiSystem<R>, state: &State<R>) -> bool {
+    let reference = reference(model, state);
+    let serial = serial_results(state, &reference);
+    state.actors().enumerate().all(|(id, actor)| {
+        actor.as_client().is_none_or(|client| {
+            client.accepted.iter().enumerate().all(|(i, outcome)| {
+                let tx = quorate_spec::TxId::new(id as NodeId, i as u64 + 1);
+                serial.get(&tx) == Some(&outcome)
             })
         })
     })

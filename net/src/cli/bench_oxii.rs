@@ -271,7 +271,8 @@ pub fn run_oxii(bench: &OxiiBench, p: f64) -> (Measurement, KvState) {
                 id,
                 membership: membership.clone(),
                 learner: Learner::new(membership.orderers.clone()),
-                pool: pool_id,
+                pools: vec![pool_id],
+                reply_to_clients: false,
                 genesis: genesis(bench),
                 marker: PhantomData,
             })

@@ -22,6 +22,7 @@ use std::io;
 macro_rules! for_protocol {
     ($protocol:expr, $what:expr, $run:ident($($arg:expr),*)) => {
         match $protocol {
+            "oxii" => $run::<quorate_net::protocols::oxii::OxiiDeployment>($($arg),*),
             "paxos" => $run::<quorate_net::protocols::paxos::PaxosDeployment>($($arg),*),
             "pbft" => $run::<quorate_net::protocols::pbft::PbftDeployment>($($arg),*),
             "xov" => $run::<quorate_net::protocols::xov::XovDeployment>($($arg),*),

@@ -1,6 +1,7 @@
 //! What drivers may observe of a hosted protocol, without any protocol logic: which actors are
 //! clients, how far a client got, and what a replica committed. One implementation per protocol.
 
+pub mod oxii;
 pub mod paxos;
 pub mod pbft;
 pub mod xov;
@@ -12,7 +13,7 @@ use quorate_impl::crypto::{Crypto, Keyring, NodeId, Signer, Symbolic};
 use crate::host::HostedActor;
 
 /// The protocols `net` can host, as cluster files and `--protocol` spell them.
-pub const HOSTED: [&str; 3] = ["paxos", "pbft", "xov"];
+pub const HOSTED: [&str; 4] = ["oxii", "paxos", "pbft", "xov"];
 
 /// A replica's committed ledger, as digests of its entries.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -1,0 +1,76 @@
+//! `quorate cluster --protocol oxii` as a user runs it: a short loopback run of an orderer, two
+//! executors (one per application) and an executor-pool worker over QUIC whose executors'
+//! ledgers agree, and the refusals (size, restart).
+
+use std::process::{Command, Output};
+
+fn quorate(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_quorate"))
+        .args(args)
+        .output()
+        .expect("the quorate binary runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn an_oxii_cluster_commits_and_its_executors_ledgers_agree() {
+    let dir = std::env::temp_dir().join(format!("quorate-oxii-cluster-{}", std::process::id()));
+    let out = quorate(&[
+        "cluster",
+        "--protocol",
+        "oxii",
+        "--nodes",
+        "4",
+        "--clients",
+        "3",
+        "--duration",
+        "3",
+        "--dir",
+        dir.to_str().unwrap(),
+    ]);
+    let stdout = text(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        text(&out.stderr)
+    );
+    assert!(stdout.contains("throughput:"), "{stdout}");
+    assert!(stdout.contains("crypto bound:"), "{stdout}");
+    // Executors 1 and 2 are compared; the orderer (0) and the pool worker (3) keep no ledger.
+    assert!(stdout.contains("replica 1: ledger height"), "{stdout}");
+    assert!(stdout.contains("replica 2: ledger height"), "{stdout}");
+    assert!(!stdout.contains("replica 0:"), "{stdout}");
+    assert!(!stdout.contains("replica 3:"), "{stdout}");
+    assert!(stdout.contains("ledgers agree up to height"), "{stdout}");
+    assert!(!stdout.contains("DIVERGES"), "{stdout}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn oxii_sizes_and_restarts_are_refused_with_their_rule() {
+    let three = quorate(&["cluster", "--protocol", "oxii", "--nodes", "3"]);
+    assert_eq!(three.status.code(), Some(2));
+    assert!(
+        text(&three.stderr).contains("at least 4"),
+        "{}",
+        text(&three.stderr)
+    );
+    let kill = quorate(&[
+        "cluster",
+        "--protocol",
+        "oxii",
+        "--nodes",
+        "4",
+        "--kill-one",
+    ]);
+    assert_eq!(kill.status.code(), Some(2));
+    assert!(
+        text(&kill.stderr).contains("no durable Storage"),
+        "{}",
+        text(&kill.stderr)
+    );
+}
