@@ -1,17 +1,9 @@
 //! The `quorate` binary as a user runs it: exit codes, JSON on stdout, errors naming the input.
 
-use std::process::{Command, Output};
+mod binary;
 
-fn quorate(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_quorate"))
-        .args(args)
-        .output()
-        .expect("the quorate binary runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use binary::{quorate, text};
+use std::process::Command;
 
 #[test]
 fn calibration_two_clients_json_pins_16668_states_and_all_properties_pass() {
