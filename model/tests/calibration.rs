@@ -1,9 +1,7 @@
 //! The calibration register's `linearizable` claim can fail: the `stale-reads` mutant (an
 //! undecided server answers a read from its own accepted value) is caught by the history check.
 
-mod common;
-
-use common::{assert_mutant_caught, Catch};
+use crate::common::{assert_mutant_caught, Catch};
 use quorate_model::check::SearchMode;
 
 #[test]

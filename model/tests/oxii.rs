@@ -1,9 +1,9 @@
 //! The OXII suite: the honest protocol exhausts every configuration with every property holding
 //! and every `sometimes` reached, and the checker finds each mutant's counterexample.
 
-mod common;
+use crate::common;
 
-use common::Catch;
+use crate::common::Catch;
 use quorate_model::check::SearchMode;
 use quorate_model::registry;
 

@@ -1,9 +1,9 @@
 //! The Paxos suite: the honest protocol passes every configuration that CI runs, and the
 //! checker finds each mutant's counterexample.
 
-mod common;
+use crate::common;
 
-use common::Catch;
+use crate::common::Catch;
 use quorate_model::check::SearchMode;
 use quorate_model::registry;
 

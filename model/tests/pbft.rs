@@ -2,9 +2,9 @@
 //! counts), the checker finds each mutant's counterexample, and an impossible configuration is
 //! refused with the rule it breaks.
 
-mod common;
+use crate::common;
 
-use common::Catch;
+use crate::common::Catch;
 use quorate_model::check::{SearchMode, Verdict};
 use quorate_model::registry;
 

@@ -2,7 +2,7 @@
 //! from. Each variant switches one source of states (loss, duplication, the duplicating
 //! network's last-delivery record, the adversary) on or off and runs the checker with a time
 //! limit; the figures go to proofs-notes/pbft.md. Ignored in CI (minutes each); run with
-//! `cargo test --release -p quorate-model --test pbft_levers -- --ignored --nocapture --test-threads 1`
+//! `cargo test --release -p quorate-model --test model pbft_levers:: -- --ignored --nocapture --test-threads 1`
 //! and `PBFT_LEVERS_SECONDS` (default 60) per variant.
 
 use quorate_impl::pbft::{Honest, Script};

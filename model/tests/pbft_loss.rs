@@ -12,9 +12,7 @@
 //! (actor states, history) projections; the history's loss counter is left out, since it
 //! counts the very steps the reduction removes.
 
-mod common;
-
-use common::reach::{pbft_config as config, reachable_projections};
+use crate::common::reach::{pbft_config as config, reachable_projections};
 use quorate_model::pbft::{PbftConfig, PbftHistory};
 use quorate_model::NetworkKind;
 use std::collections::BTreeSet;

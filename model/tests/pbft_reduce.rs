@@ -2,9 +2,7 @@
 //! same actor states are reachable (the network differs only by messages no actor will ever
 //! accept), and it does remove states.
 
-mod common;
-
-use common::reach::{pbft_config as config, reachable_projections};
+use crate::common::reach::{pbft_config as config, reachable_projections};
 use quorate_impl::pbft::Script;
 use quorate_model::pbft::{Faulty, PbftConfig};
 

@@ -2,9 +2,9 @@
 //! checker finds each mutant's and the seed-literal replay variant's counterexample on the
 //! property it names, and the hot-account contrast between plain MVCC and delta writes shows.
 
-mod common;
+use crate::common;
 
-use common::Catch;
+use crate::common::Catch;
 use quorate_model::check::{Report, SearchMode, Verdict};
 use quorate_model::registry;
 

@@ -1,8 +1,6 @@
 //! The `quorate` binary as a user runs it: exit codes, JSON on stdout, errors naming the input.
 
-mod binary;
-
-use binary::{quorate, text};
+use crate::binary::{quorate, text};
 use std::process::Command;
 
 #[test]

@@ -1,9 +1,7 @@
 //! The `quorate` binary's cluster commands as a user runs them: keygen, config errors, and
 //! short loopback Paxos and PBFT clusters with one replica SIGKILLed and restarted.
 
-mod binary;
-
-use binary::{healthy_cluster, quorate, text};
+use crate::binary::{healthy_cluster, quorate, text};
 
 #[test]
 fn keygen_writes_a_key_and_refuses_to_overwrite_it() {

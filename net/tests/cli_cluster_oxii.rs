@@ -2,9 +2,7 @@
 //! executors (one per application) and an executor-pool worker over QUIC whose executors'
 //! ledgers agree, and the refusals (size, restart).
 
-mod binary;
-
-use binary::{healthy_cluster, quorate, text};
+use crate::binary::{healthy_cluster, quorate, text};
 
 #[test]
 fn an_oxii_cluster_commits_and_its_executors_ledgers_agree() {

@@ -1,9 +1,7 @@
 //! `quorate cluster --protocol xov` as a user runs it: a short loopback run of two endorsing
 //! peers and an orderer over QUIC whose peers' ledgers agree, and the refusals (size, restart).
 
-mod binary;
-
-use binary::{healthy_cluster, quorate, text};
+use crate::binary::{healthy_cluster, quorate, text};
 
 #[test]
 fn an_xov_cluster_commits_and_its_peers_ledgers_agree() {

@@ -3,12 +3,10 @@
 //! node logs it, and drops the link where the peer is clearly broken), and the cluster keeps
 //! serving a legitimate client afterwards.
 
-mod common;
-
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use quinn::{Connection, RecvStream, SendStream};
 use quorate_impl::crypto::{Ed25519, Ed25519SecretKey, NodeId, Signer};
 use quorate_impl::paxos::MsgOf;

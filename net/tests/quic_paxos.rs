@@ -2,12 +2,10 @@
 //! runtime: a client's signed transactions all complete, and the replicas' exported ledgers
 //! agree and verify on reopening.
 
-mod common;
-
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use quorate_net::host::Disk;
 use quorate_net::quic::Cluster;
 use quorate_net::store::RedbDisk;

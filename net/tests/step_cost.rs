@@ -1,5 +1,5 @@
 //! Cost of one host step as the committed ledger grows (a measurement, run on demand:
-//! `cargo test -p quorate-net --release --test step_cost -- --ignored --nocapture`).
+//! `cargo test -p quorate-net --release --test net step_cost:: -- --ignored --nocapture`).
 //! A single Paxos replica (n = 1, quorum 1) decides each request in the step that receives it.
 
 use std::time::{Duration, Instant};

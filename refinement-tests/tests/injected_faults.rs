@@ -3,9 +3,7 @@
 //! miss the first three; the fourth is a legal model behaviour that only the liveness phase
 //! catches.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use quorate_impl::paxos::Honest;
 use quorate_net::sim::{RuntimeFault, SimFailure};
 use quorate_refinement::paxos::{membership_only, RunFailure};

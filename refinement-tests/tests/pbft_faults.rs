@@ -3,9 +3,7 @@
 //! along the membership walk rejects. (Early sends need crashes, which PBFT runs do not have
 //! while its Storage is `()`; the Paxos suite covers them.)
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use quorate_impl::pbft::{Honest, Script, SmallPrepareQuorum};
 use quorate_net::sim::{RuntimeFault, SimFailure};
 use quorate_refinement::protocol::RunFailure;

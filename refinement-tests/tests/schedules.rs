@@ -4,11 +4,11 @@
 //! (it tolerates crash faults only, so no adversary). PBFT: drops, delays, partitions and an
 //! adversary actor in place of one honest replica (no kills while its Storage is `()`).
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use proptest::prelude::*;
 use proptest::test_runner::Config;
 use quorate_impl::crypto::NodeId;

@@ -1,9 +1,7 @@
 //! Checks 1-3 over SimHost runs of Multi-Paxos: calm and faulty runs replay, merge into a
 //! member of the replay model with every `always` property holding, and meet the spec.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use quorate_impl::paxos::Honest;
 use quorate_net::sim::SimConfig;
 

@@ -5,9 +5,7 @@
 //! (agreement, validity, consistency, refines-sequencer, client-accepts-committed), and meet
 //! the spec — committed ledgers equal the reference execution, client histories linearize.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use quorate_impl::pbft::Script;
 use quorate_net::sim::SimConfig;
 use quorate_refinement::protocol::{membership_only, RunFailure};
