@@ -16,6 +16,18 @@ fn an_oxii_cluster_commits_and_its_executors_ledgers_agree() {
 }
 
 #[test]
+fn a_seven_node_oxii_cluster_orders_through_pbft() {
+    // Orderers 0-3 agree through PBFT; executors 4 (A1) and 5 (A2) keep ledgers; 6 is the
+    // pool worker.
+    let (stdout, _) = healthy_cluster("oxii", 7, 3, 3, &[]);
+    assert!(stdout.contains("replica 4: ledger height"), "{stdout}");
+    assert!(stdout.contains("replica 5: ledger height"), "{stdout}");
+    for other in [0, 1, 2, 3, 6] {
+        assert!(!stdout.contains(&format!("replica {other}:")), "{stdout}");
+    }
+}
+
+#[test]
 fn oxii_sizes_and_restarts_are_refused_with_their_rule() {
     let three = quorate(&["cluster", "--protocol", "oxii", "--nodes", "3"]);
     assert_eq!(three.status.code(), Some(2));

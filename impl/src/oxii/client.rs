@@ -47,6 +47,11 @@ pub struct Client<C: Crypto, Op> {
     /// Deployed clients: re-send the outstanding request after a delay from this range (`None`
     /// in the model).
     pub retry: Option<Range<Duration>>,
+    /// Send each new request to every orderer, not only the first. With orderers agreeing
+    /// through PBFT a client cannot learn the current primary (executors reply, orderers do
+    /// not), so after a view change a request sent to the first orderer alone would wait for
+    /// a retry every time.
+    pub multicast: bool,
 }
 
 /// A client's state.
@@ -121,7 +126,7 @@ impl<C: Crypto, Op: quorate_spec::app::Data> Client<C, Op> {
         A: Application<Op = Op>,
         R: Rules,
     {
-        self.submit(1, &self.orderers[..1.min(self.orderers.len())], out);
+        self.submit(1, self.first_targets(), out);
         ClientState {
             current: 1,
             ..ClientState::default()
@@ -167,7 +172,16 @@ impl<C: Crypto, Op: quorate_spec::app::Data> Client<C, Op> {
         client.replies.clear();
         client.accepted.push(result);
         client.current += 1;
-        self.submit(ts + 1, &self.orderers[..1.min(self.orderers.len())], out);
+        self.submit(ts + 1, self.first_targets(), out);
+    }
+
+    /// Where a request goes the first time: every orderer, or the one believed primary.
+    fn first_targets(&self) -> &[NodeId] {
+        if self.multicast {
+            &self.orderers
+        } else {
+            &self.orderers[..1.min(self.orderers.len())]
+        }
     }
 
     /// The retry timer (deployed clients only): re-sends the outstanding request to every

@@ -164,7 +164,10 @@ impl<C: Crypto, A: Application, R: Rules> Executor<C, A, R> {
                 }
             }
             OxiiMsg::Executed { index, result, .. } => self.exec_done(es, index, result, out),
-            OxiiMsg::Execute { .. } | OxiiMsg::Submit(_) | OxiiMsg::Reply { .. } => {
+            OxiiMsg::Execute { .. }
+            | OxiiMsg::Submit(_)
+            | OxiiMsg::Consensus(_)
+            | OxiiMsg::Reply { .. } => {
                 unreachable!("relevant() drops it")
             }
         }
@@ -196,7 +199,10 @@ impl<C: Crypto, A: Application, R: Rules> Executor<C, A, R> {
                         .as_ref()
                         .is_some_and(|run| run.seq == *seq && run.running.contains(index))
             }
-            OxiiMsg::Execute { .. } | OxiiMsg::Submit(_) | OxiiMsg::Reply { .. } => false,
+            OxiiMsg::Execute { .. }
+            | OxiiMsg::Submit(_)
+            | OxiiMsg::Consensus(_)
+            | OxiiMsg::Reply { .. } => false,
         }
     }
 

@@ -9,6 +9,8 @@
 //!   sets, per-client timestamps), block building with the graph, and the ordering actor over
 //!   the abstract sequencer: it orders batches fixed at start-up (the model's configurations)
 //!   and requests taken in from clients, cut by size or by its timer.
+//! - [`pbft_orderer`]: the ordering service through PBFT (deployment, and the `pbft-orderers`
+//!   configuration): PBFT's core and learner over requests, blocks built on delivery.
 //! - [`executor`]: the executor actor (Algorithms 6-8 as corrected by the card's §5.5), with the
 //!   PBFT [`Learner`](crate::pbft::Learner) in front of it.
 //! - [`env`]: the executor-pool environment actor (execution as an effect, DESIGN §3) and the
@@ -19,10 +21,11 @@ pub mod client;
 pub mod env;
 pub mod executor;
 pub mod orderer;
+pub mod pbft_orderer;
 pub mod rules;
 
 use crate::crypto::{Crypto, Keyring, NodeId, Signed};
-use crate::pbft::{Batch, Seq};
+use crate::pbft::{Batch, CoreMsg, CoreTimer, Seq};
 use quorate_spec::app::Data;
 use quorate_spec::oxii::{DeclaredTx, DepGraph, TxResult};
 use quorate_spec::{AppId, Application, ClientId, KvState, TxId};
@@ -34,6 +37,7 @@ pub use client::{Client, ClientState, Work};
 pub use env::{ByzantineExecutor, ExecutorPool};
 pub use executor::{BlockRun, Executor, ExecutorState, LedgerEntry};
 pub use orderer::{admissible, build_block, Orderer, OrdererState};
+pub use pbft_orderer::{PbftOrderer, PbftOrdererState};
 pub use rules::{
     ApplyOnDecide, ClientAcceptsFirst, CommitOnFirst, DropWriteWriteEdges,
     ExecuteBeforeForeignPredecessors, Honest, Rules, SkipAccessCheck,
@@ -149,6 +153,8 @@ pub enum OxiiMsg<C: Crypto, Op> {
     },
     /// REQUEST: client → orderer.
     Submit(Request<C, Op>),
+    /// PBFT between orderers that agree through it.
+    Consensus(CoreMsg<Request<C, Op>, C>),
     /// REPLY (card gap G8): an agent of the transaction's application → its client, after the
     /// block is appended. Authenticated by the link, like `ExecCommit`.
     Reply {
@@ -167,6 +173,20 @@ pub enum OxiiTimer {
     Cut,
     /// A deployed client re-sends its request to every orderer.
     Retry,
+    /// A PBFT orderer's view timer.
+    Consensus(CoreTimer),
+}
+
+impl From<CoreTimer> for OxiiTimer {
+    fn from(timer: CoreTimer) -> Self {
+        OxiiTimer::Consensus(timer)
+    }
+}
+
+impl<C: Crypto, Op> From<CoreMsg<Request<C, Op>, C>> for OxiiMsg<C, Op> {
+    fn from(msg: CoreMsg<Request<C, Op>, C>) -> Self {
+        OxiiMsg::Consensus(msg)
+    }
 }
 
 impl From<crate::component::NoTimer> for OxiiTimer {
@@ -183,6 +203,8 @@ pub type MsgOf<C, A> = OxiiMsg<C, <A as Application>::Op>;
 pub enum OxiiNode<C: Crypto, A: Application, R: Rules> {
     /// The ordering service (in the model: the abstract sequencer's one correct orderer).
     Orderer(Orderer<C, A::Op, R>),
+    /// An orderer agreeing with the others through PBFT.
+    PbftOrderer(PbftOrderer<C, A::Op, R>),
     /// An executor.
     Executor(Executor<C, A, R>),
     /// The executor pool environment.
@@ -202,6 +224,8 @@ pub enum OxiiNode<C: Crypto, A: Application, R: Rules> {
 pub enum NodeState<C: Crypto, Op: Data> {
     /// The orderer's state: the abstract sequencer (every agreed block, in order) and intake.
     Orderer(OrdererState<C, Op>),
+    /// A PBFT orderer's state.
+    PbftOrderer(Box<PbftOrdererState<C, Op>>),
     /// An executor's state.
     Executor(ExecutorState<C, Op>),
     /// A client's state.
@@ -251,6 +275,7 @@ impl<C: Crypto, A: Application, R: Rules> stateright::actor::Actor for OxiiNode<
     ) -> Self::State {
         match self {
             OxiiNode::Orderer(orderer) => NodeState::Orderer(orderer.on_start(out)),
+            OxiiNode::PbftOrderer(orderer) => orderer.init(),
             OxiiNode::Executor(executor) => NodeState::Executor(executor.on_start()),
             OxiiNode::Pool(_) => NodeState::Stateless,
             OxiiNode::Byzantine(byzantine) => {
@@ -274,6 +299,7 @@ impl<C: Crypto, A: Application, R: Rules> stateright::actor::Actor for OxiiNode<
             OxiiNode::Executor(executor) => executor.on_msg(state, src, msg, out),
             OxiiNode::Pool(pool) => pool.on_msg(src, msg, out),
             OxiiNode::Orderer(orderer) => orderer.on_msg(state, msg, out),
+            OxiiNode::PbftOrderer(orderer) => orderer.on_msg(state, src, msg, out),
             OxiiNode::Client(client) => client.on_msg(state, src, msg, out),
             OxiiNode::Byzantine(_) => {}
         }
@@ -289,6 +315,9 @@ impl<C: Crypto, A: Application, R: Rules> stateright::actor::Actor for OxiiNode<
         match (self, timer) {
             (OxiiNode::Orderer(orderer), OxiiTimer::Cut) => orderer.cut(state, out),
             (OxiiNode::Client(client), OxiiTimer::Retry) => client.on_retry(state, out),
+            (OxiiNode::PbftOrderer(orderer), OxiiTimer::Consensus(timer)) => {
+                orderer.on_timeout(state, *timer, out)
+            }
             _ => {}
         }
     }
@@ -296,6 +325,7 @@ impl<C: Crypto, A: Application, R: Rules> stateright::actor::Actor for OxiiNode<
     fn name(&self) -> String {
         match self {
             OxiiNode::Orderer(o) => format!("orderer {}", o.id),
+            OxiiNode::PbftOrderer(o) => format!("orderer {}", o.id()),
             OxiiNode::Executor(e) => format!("executor {}", e.id),
             OxiiNode::Pool(p) => format!("executor pool {}", p.id),
             OxiiNode::Byzantine(b) => format!("byzantine executor {}", b.id),

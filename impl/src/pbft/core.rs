@@ -212,6 +212,14 @@ impl<P: Payload, C: Crypto, R: Rules> Core<P, C, R> {
         }
     }
 
+    /// This core, as primary, keeping at most `slots` sequence numbers ordered and not yet
+    /// committed (see [`Core::max_in_flight`]).
+    pub fn with_max_in_flight(mut self, slots: usize) -> Self {
+        assert!(slots >= 1, "a pipeline of at least one sequence number");
+        self.max_in_flight = slots;
+        self
+    }
+
     /// This replica.
     pub fn id(&self) -> NodeId {
         self.signer.id()

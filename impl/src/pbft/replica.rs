@@ -136,8 +136,7 @@ impl<C: Crypto, A: Application, R: Rules> Replica<C, A, R> {
     /// This replica, as primary, keeping at most `slots` sequence numbers ordered and not yet
     /// committed (see [`Core::max_in_flight`]).
     pub fn with_max_in_flight(mut self, slots: usize) -> Self {
-        assert!(slots >= 1, "a pipeline of at least one sequence number");
-        self.core.max_in_flight = slots;
+        self.core = self.core.with_max_in_flight(slots);
         self
     }
 

@@ -1,5 +1,6 @@
 //! ParBlockchain / OXII under the `System` host: configurations over the abstract sequencer
-//! with the real PBFT learner in front of each executor, the properties, and the mutants.
+//! with the real PBFT learner in front of each executor (and one whose four orderers agree
+//! through PBFT, as deployed), the properties, and the mutants.
 
 mod properties;
 
@@ -12,9 +13,9 @@ use quorate_impl::crypto::{Keyring, NodeId, Signer, Symbolic};
 use quorate_impl::oxii::{
     ApplyOnDecide, ByzantineExecutor, Client, ClientAcceptsFirst, CommitOnFirst,
     DropWriteWriteEdges, ExecuteBeforeForeignPredecessors, Executor, ExecutorPool, Honest,
-    Membership, Orderer, OxiiNode, Request, Rules, SkipAccessCheck, Work,
+    Membership, Orderer, OxiiNode, PbftOrderer, Request, Rules, SkipAccessCheck, Work,
 };
-use quorate_impl::pbft::{Learner, Seq};
+use quorate_impl::pbft::{Core, Learner, Seq};
 use quorate_spec::oxii::{AccessSets, AccountOp, Accounts, DeclaredTx, TxResult};
 use quorate_spec::{AppId, ClientId, Key, KvState, Transaction, TxId};
 use stateright::Expectation;
@@ -79,6 +80,9 @@ pub struct ClientSpec {
 /// One configuration of the suite.
 #[derive(Clone, Debug)]
 pub struct OxiiConfig {
+    /// Orderers are ids `0..orderers`: 1 is the sequencer actor; 3f+1 ≥ 4 agree through PBFT
+    /// (client requests only, no fixed blocks).
+    pub orderers: usize,
     /// For each correct executor, the applications it is an agent of (empty: passive).
     pub executors: Vec<Vec<AppId>>,
     /// Byzantine executors.
@@ -96,21 +100,22 @@ pub struct OxiiConfig {
 }
 
 impl OxiiConfig {
-    fn orderer_id(&self) -> NodeId {
-        0
+    fn orderer_ids(&self) -> Vec<NodeId> {
+        (0..self.orderers as NodeId).collect()
     }
 
     fn executor_ids(&self) -> Vec<NodeId> {
-        (1..=self.executors.len() as NodeId).collect()
+        let first = self.orderers as NodeId;
+        (first..first + self.executors.len() as NodeId).collect()
     }
 
     fn byzantine_ids(&self) -> Vec<NodeId> {
-        let first = self.executors.len() as NodeId + 1;
+        let first = (self.orderers + self.executors.len()) as NodeId;
         (first..first + self.byzantine.len() as NodeId).collect()
     }
 
     fn pool_id(&self) -> NodeId {
-        (self.executors.len() + self.byzantine.len()) as NodeId + 1
+        (self.orderers + self.executors.len() + self.byzantine.len()) as NodeId
     }
 
     fn client_ids(&self) -> Vec<NodeId> {
@@ -149,7 +154,7 @@ impl OxiiConfig {
             faulty_agents: self.faulty_agents.clone(),
             acl,
             executors,
-            orderers: vec![self.orderer_id()],
+            orderers: self.orderer_ids(),
             keyring: Arc::new(Keyring::symbolic(ids)),
         }
     }
@@ -164,6 +169,13 @@ impl OxiiConfig {
                 "every configuration needs a client or a block, and each block a transaction"
                     .into(),
             ));
+        }
+        if self.orderers > 1 && (!self.blocks.is_empty() || self.orderers < 4) {
+            return Err(ConfigError(format!(
+                "{} orderers: PBFT ordering wants 3f+1 >= 4 orderers and takes client requests \
+                 only (no fixed blocks)",
+                self.orderers
+            )));
         }
         if !self.clients.is_empty() && self.max_block == 0 {
             return Err(ConfigError(
@@ -220,18 +232,44 @@ impl OxiiConfig {
             .collect()
     }
 
-    /// Builds the actors: orderer 0, correct executors, Byzantine executors, the pool.
+    /// Builds the actors: the orderers, correct executors, Byzantine executors, the pool.
     pub fn actors<R: Rules>(&self) -> Vec<Node<R>> {
         let membership = Arc::new(self.membership());
-        let mut actors: Vec<Node<R>> = vec![OxiiNode::Orderer(Orderer {
-            id: self.orderer_id(),
-            batches: self.requests(),
-            membership: membership.clone(),
-            // Fixed-batch configurations have no clients, so no intake and no cut timer.
-            max_block: self.max_block,
-            max_wait: std::time::Duration::ZERO..std::time::Duration::ZERO,
-            rules: PhantomData,
-        })];
+        let orderers = self.orderer_ids();
+        let mut actors: Vec<Node<R>> = if self.orderers == 1 {
+            vec![OxiiNode::Orderer(Orderer {
+                id: orderers[0],
+                batches: self.requests(),
+                membership: membership.clone(),
+                // Fixed-batch configurations have no clients, so no intake and no cut timer.
+                max_block: self.max_block,
+                max_wait: std::time::Duration::ZERO..std::time::Duration::ZERO,
+                rules: PhantomData,
+            })]
+        } else {
+            let never = std::time::Duration::ZERO..std::time::Duration::ZERO;
+            orderers
+                .iter()
+                .map(|&id| {
+                    OxiiNode::PbftOrderer(PbftOrderer {
+                        // No checkpoints: a run orders a block or two.
+                        core: Core::new(
+                            Signer::symbolic(id),
+                            orderers.clone(),
+                            orderers.clone(),
+                            membership.keyring.clone(),
+                            self.max_block,
+                            0,
+                            4,
+                            never.clone(),
+                        ),
+                        learner: Learner::new(orderers.clone()),
+                        membership: membership.clone(),
+                        rules: PhantomData,
+                    })
+                })
+                .collect()
+        };
         for id in self.executor_ids() {
             actors.push(OxiiNode::Executor(Executor {
                 id,
@@ -282,10 +320,11 @@ impl OxiiConfig {
                 .collect();
             actors.push(OxiiNode::Client(Client {
                 signer: Signer::symbolic(id),
-                orderers: vec![self.orderer_id()],
+                orderers: self.orderer_ids(),
                 membership: membership.clone(),
                 workload,
                 retry: None,
+                multicast: false,
             }));
         }
         actors
@@ -299,10 +338,14 @@ impl OxiiConfig {
             .declare_action_kinds(
                 if self.clients.is_empty() {
                     MESSAGE_KINDS
+                } else if self.orderers > 1 {
+                    PBFT_ORDERED_MESSAGE_KINDS
                 } else {
                     CLIENT_MESSAGE_KINDS
                 },
-                if self.clients.is_empty() {
+                // PBFT orderers arm their view timer only for requests heard as backups,
+                // which model clients (no retries) never send them.
+                if self.clients.is_empty() || self.orderers > 1 {
                     &[]
                 } else {
                     CLIENT_TIMER_KINDS
@@ -328,12 +371,15 @@ impl OxiiConfig {
             .property(Expectation::Always, "threshold", properties::threshold::<R>)
             .property(Expectation::Sometimes, "block appended", |_, s| {
                 properties::executors::<R>(s).any(|(_, e)| !e.ledger.is_empty())
-            })
-            .property(
+            });
+        if self.orderers == 1 {
+            // The PBFT-ordered configuration's one transaction has no cross-application edge.
+            system = system.property(
                 Expectation::Sometimes,
                 "cross-application commit",
                 |_, s| properties::cross_application_commit::<R>(s),
             );
+        }
         if self.clients.is_empty() {
             system = system.property(Expectation::Sometimes, "parallel execution", |_, s| {
                 properties::executors::<R>(s)
@@ -372,6 +418,16 @@ pub const CLIENT_MESSAGE_KINDS: &[&str] = &[
     "Executed",
     "Submit",
     "Reply",
+];
+/// Every message kind of the configuration ordered through PBFT.
+pub const PBFT_ORDERED_MESSAGE_KINDS: &[&str] = &[
+    "NewBlock",
+    "ExecCommit",
+    "Execute",
+    "Executed",
+    "Submit",
+    "Reply",
+    "Consensus",
 ];
 /// Timer kinds of the configurations with clients (model clients arm no `Retry`).
 pub const CLIENT_TIMER_KINDS: &[&str] = &["Cut"];
@@ -430,6 +486,7 @@ pub fn configs() -> Vec<(ConfigInfo, OxiiConfig)> {
         soak: false,
     };
     let tv2_block = OxiiConfig {
+        orderers: 1,
         executors: vec![vec![A1], vec![A2], vec![]],
         byzantine: vec![],
         tau: BTreeMap::from([(A1, 1), (A2, 1)]),
@@ -440,6 +497,7 @@ pub fn configs() -> Vec<(ConfigInfo, OxiiConfig)> {
     };
     let wrong = TxResult::Writes(BTreeMap::from([(Key(1), quorate_spec::Write::Set(7))]));
     let byzantine = OxiiConfig {
+        orderers: 1,
         executors: vec![vec![A1], vec![A1], vec![A2]],
         byzantine: vec![ByzantineSpec {
             apps: vec![A1],
@@ -475,6 +533,23 @@ pub fn configs() -> Vec<(ConfigInfo, OxiiConfig)> {
         max_block: 2,
         ..byzantine.clone()
     };
+    // The deployed ordering: four orderers agree through PBFT (f = 1) on a client's request,
+    // and executors accept its block on two matching NEWBLOCKs.
+    let pbft_orderers = OxiiConfig {
+        orderers: 4,
+        // One executor: the orderers' interleavings are what this configuration adds (2.0 M
+        // states); with two the DFS passed 5.6 M states in 250 s without exhausting.
+        executors: vec![vec![A1]],
+        byzantine: vec![],
+        tau: BTreeMap::from([(A1, 1), (A2, 1)]),
+        faulty_agents: BTreeMap::new(),
+        blocks: vec![],
+        clients: vec![ClientSpec {
+            allowed: vec![A1],
+            txs: vec![tv2()[0].clone()],
+        }],
+        max_block: 2,
+    };
     let two_blocks = OxiiConfig {
         blocks: vec![tv2()[..2].to_vec(), tv2()[2..].to_vec()],
         ..tv2_block.clone()
@@ -495,6 +570,15 @@ pub fn configs() -> Vec<(ConfigInfo, OxiiConfig)> {
         (
             info("clients", "two client actors submit TV-2's T0 (A1) and T1 (A2) to the orderer, which cuts blocks of 2 or on its timer; e1, e2 and a Byzantine agent of A1 (f_A1 = 1, τ(A1) = 2), e3 agent of A2; executors reply to clients; the Byzantine agent sends the first client a wrong reply", 6_390),
             with_clients,
+        ),
+        (
+            ConfigInfo {
+                // 50 s and 70 MB for the DFS on the 2-core machine (test profile, 1 thread).
+                budget_states: 3_000_000,
+                budget_seconds: 300,
+                ..info("pbft-orderers", "as deployed: four orderers agree through PBFT on a client's request (TV-2's T0, A1); e1 agent of A1, τ = 1, accepts the block on f_o + 1 = 2 matching NEWBLOCKs and replies to the client", 2_003_671)
+            },
+            pbft_orderers,
         ),
     ]
 }

@@ -61,18 +61,31 @@ pub(super) fn executors<R: Rules>(state: &State<R>) -> impl Iterator<Item = (Nod
         .filter_map(|(i, s)| s.as_executor().map(|e| (i as NodeId, e)))
 }
 
-/// The agreed blocks: the sequencer's log as the orderer (actor 0) holds it.
-fn agreed<R: Rules>(state: &State<R>) -> &[OxiiBlock] {
-    match state.actor(0) {
-        NodeState::Orderer(orderer) => orderer.log.log.as_slice(),
-        _ => &[],
+/// The agreed blocks: the sequencer's log as the orderer (actor 0) holds it; with orderers
+/// agreeing through PBFT, the block each number carries at the first correct executor that
+/// learned it, for consecutive numbers from 1 (`validity` compares every executor's ledger with
+/// these, so executors learning different blocks under one number break it).
+fn agreed<R: Rules>(state: &State<R>) -> Vec<&OxiiBlock> {
+    if let NodeState::Orderer(orderer) = state.actor(0) {
+        return orderer.log.log.iter().collect();
     }
+    let mut learned: BTreeMap<Seq, &OxiiBlock> = BTreeMap::new();
+    for (_, e) in executors::<R>(state) {
+        let appended = e.ledger.iter().map(|entry| (entry.seq, &*entry.block));
+        let running = e.run.iter().map(|run| (run.seq, &*run.block));
+        let accepted = e.accepted.iter().map(|(seq, block)| (*seq, &**block));
+        for (seq, block) in appended.chain(running).chain(accepted) {
+            learned.entry(seq).or_insert(block);
+        }
+    }
+    (1..).map_while(|seq| learned.get(&seq).copied()).collect()
 }
 
 fn membership<R: Rules>(model: &OxiiSystem<R>) -> &Membership<Symbolic> {
     match &model.actors[0] {
         OxiiNode::Orderer(orderer) => &orderer.membership,
-        _ => unreachable!("actor 0 is the orderer"),
+        OxiiNode::PbftOrderer(orderer) => &orderer.membership,
+        _ => unreachable!("actor 0 is an orderer"),
     }
 }
 
@@ -136,7 +149,7 @@ pub(super) fn validity<R: Rules>(model: &OxiiSystem<R>, state: &State<R>) -> boo
     let membership = membership(model);
     executors::<R>(state).all(|(_, e)| {
         e.ledger.iter().enumerate().all(|(i, entry)| {
-            agreed.get(i).is_some_and(|b| *b == *entry.block)
+            agreed.get(i).is_some_and(|b| **b == *entry.block)
                 && entry
                     .block
                     .txs

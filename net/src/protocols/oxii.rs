@@ -2,9 +2,10 @@
 //! and building a deployment's actors from ids and keys (configuration only; every handler is
 //! `impl/`'s).
 //!
-//! Roles by id: the ordering service is server 0 (the sequencer actor the checker ran, one
-//! node: ordering through PBFT is not deployed yet), executors are `1..=executors` (executor `i`
-//! an agent of application A1 when `i` is odd, of A2 when even, except the last `passive`, which
+//! Roles by id: the ordering service is servers `0..orderers` — one node running the sequencer
+//! actor the checker ran, or 3f+1 ≥ 4 orderers agreeing through PBFT (the PBFT core and learner
+//! the checker ran on PBFT, over OXII requests); executors follow (the k-th an agent of
+//! application A1 when k is even, of A2 when odd, except the last `passive`, which
 //! only apply committed results), and the executor pool's
 //! workers follow: each is a node running the pure `execute_declared`, its results delivered
 //! to the executor as recorded inputs (DESIGN §3). Clients come after the servers. Executors
@@ -19,14 +20,19 @@ use std::time::Duration;
 
 use quorate_impl::crypto::{Crypto, Keyring, NodeId, Signer};
 use quorate_impl::oxii::{
-    Client, Executor, ExecutorPool, Honest, Membership, NodeState, Orderer, OxiiNode, Rules, Work,
+    Client, Executor, ExecutorPool, Honest, Membership, NodeState, Orderer, OxiiNode, PbftOrderer,
+    Rules, Work,
 };
-use quorate_impl::pbft::Learner;
+use quorate_impl::pbft::{Core, Learner, Seq};
+use quorate_impl::quorum;
 use quorate_impl::trace::digest;
 use quorate_spec::oxii::{AccessSets, AccountOp, Accounts};
 use quorate_spec::{AppId, Key, KvState, Value};
 
 use super::{Committed, Deployment, Observed};
+
+/// From this many servers on, a deployed cluster orders through PBFT among four orderers.
+pub const PBFT_ORDERED_FROM: usize = 7;
 
 /// A deployed OXII node with the honest rules.
 pub type OxiiHonest<C> = OxiiNode<C, Accounts, Honest>;
@@ -94,7 +100,10 @@ where
 /// Knobs of a deployed OXII cluster.
 #[derive(Clone, Debug)]
 pub struct OxiiDeployment {
-    /// Executors are ids `1..=executors`.
+    /// Orderers are ids `0..orderers`: 1 runs the sequencer alone (no fault tolerance in
+    /// ordering); 3f+1 ≥ 4 agree through PBFT and tolerate f Byzantine orderers.
+    pub orderers: usize,
+    /// Executors follow the orderers.
     pub executors: usize,
     /// The last `passive` executors are agents of no application: they only apply the results
     /// the agents commit (the seed's non-executor peers), so they hear every result from the
@@ -110,12 +119,22 @@ pub struct OxiiDeployment {
     pub max_wait: Range<Duration>,
     /// Client retry range (a lost request, block or reply).
     pub client_retry: Range<Duration>,
+    /// PBFT ordering: a checkpoint every this many sequence numbers.
+    pub checkpoint_every: Seq,
+    /// PBFT ordering: sequence numbers in flight above the stable checkpoint.
+    pub window: Seq,
+    /// PBFT ordering: a backup orderer waiting this long for a request starts a view change.
+    pub view_timeout: Range<Duration>,
+    /// PBFT ordering: agreed-but-uncommitted batches the primary keeps in flight (requests
+    /// arriving meanwhile fill the next block).
+    pub max_in_flight: usize,
 }
 
 impl OxiiDeployment {
     /// Sensible defaults for `executors` executors and `workers` pool workers.
     pub fn new(executors: usize, workers: usize) -> Self {
         OxiiDeployment {
+            orderers: 1,
             executors,
             passive: 0,
             workers,
@@ -123,44 +142,66 @@ impl OxiiDeployment {
             max_block: 200,
             max_wait: Duration::from_millis(5)..Duration::from_millis(10),
             client_retry: Duration::from_millis(2000)..Duration::from_millis(3000),
+            checkpoint_every: 16,
+            window: 64,
+            view_timeout: Duration::from_millis(1500)..Duration::from_millis(2500),
+            max_in_flight: 2,
         }
     }
 
-    /// The ordering service's id.
+    /// The same cluster with `orderers` orderers agreeing through PBFT (3f+1, f ≥ 1).
+    pub fn with_pbft_ordering(self, orderers: usize) -> Result<Self, String> {
+        let faults = quorum::bft_max_faults(orderers);
+        quorum::check_byzantine_config(orderers, faults).map_err(|e| e.to_string())?;
+        if faults == 0 {
+            return Err(format!(
+                "{orderers} orderers tolerate no Byzantine orderer: PBFT ordering needs 4 or more"
+            ));
+        }
+        Ok(OxiiDeployment { orderers, ..self })
+    }
+
+    /// The first orderer: the sequencer, or PBFT's primary of view 0 (clients submit to it
+    /// first and to every orderer on retry).
     pub fn orderer(&self) -> NodeId {
         0
     }
 
+    /// The orderers' ids.
+    pub fn orderer_ids(&self) -> Vec<NodeId> {
+        (0..self.orderers as NodeId).collect()
+    }
+
     /// The executors' ids.
     pub fn executor_ids(&self) -> Vec<NodeId> {
-        (1..=self.executors as NodeId).collect()
+        let first = self.orderers as NodeId;
+        (first..first + self.executors as NodeId).collect()
     }
 
     /// The executors that are agents of an application (the others are passive).
     pub fn agent_ids(&self) -> Vec<NodeId> {
-        (1..=self.executors.saturating_sub(self.passive) as NodeId).collect()
+        let mut ids = self.executor_ids();
+        ids.truncate(self.executors.saturating_sub(self.passive));
+        ids
     }
 
     /// The pool workers' ids.
     pub fn worker_ids(&self) -> Vec<NodeId> {
-        let first = self.executors as NodeId + 1;
+        let first = (self.orderers + self.executors) as NodeId;
         (first..first + self.workers as NodeId).collect()
     }
 
-    /// How many servers (orderer, executors, workers).
+    /// How many servers (orderers, executors, workers).
     pub fn servers(&self) -> usize {
-        1 + self.executors + self.workers
+        self.orderers + self.executors + self.workers
     }
 
     /// Σ(A), f_A = ⌊(|Σ(A)| − 1) / 2⌋ and τ(A) = f_A + 1 (card gap G1), and every member of
     /// the keyring outside the servers as a client allowed both applications.
     pub fn membership<C: Crypto>(&self, keyring: Arc<Keyring<C>>) -> Membership<C> {
         let mut agents: BTreeMap<AppId, BTreeSet<NodeId>> = BTreeMap::new();
-        for id in self.agent_ids() {
-            agents
-                .entry(APPS[(id as usize + 1) % 2])
-                .or_default()
-                .insert(id);
+        for (k, id) in self.agent_ids().into_iter().enumerate() {
+            agents.entry(APPS[k % 2]).or_default().insert(id);
         }
         let faulty_agents: BTreeMap<AppId, usize> = agents
             .iter()
@@ -178,7 +219,7 @@ impl OxiiDeployment {
             faulty_agents,
             acl,
             executors: self.executor_ids(),
-            orderers: vec![self.orderer()],
+            orderers: self.orderer_ids(),
             keyring,
         }
     }
@@ -202,6 +243,24 @@ impl OxiiDeployment {
     ) -> OxiiNode<C, Accounts, R> {
         let id = signer.id();
         let membership = Arc::new(self.membership(keyring.clone()));
+        if self.orderers > 1 && self.orderer_ids().contains(&id) {
+            return OxiiNode::PbftOrderer(PbftOrderer {
+                core: Core::new(
+                    signer,
+                    self.orderer_ids(),
+                    self.orderer_ids(),
+                    keyring,
+                    self.max_block,
+                    self.checkpoint_every,
+                    self.window,
+                    self.view_timeout.clone(),
+                )
+                .with_max_in_flight(self.max_in_flight),
+                learner: Learner::new(self.orderer_ids()),
+                membership,
+                rules: PhantomData,
+            });
+        }
         if id == self.orderer() {
             return OxiiNode::Orderer(Orderer {
                 id,
@@ -259,10 +318,11 @@ impl OxiiDeployment {
             .collect();
         OxiiNode::Client(Client {
             signer,
-            orderers: vec![self.orderer()],
+            orderers: self.orderer_ids(),
             membership: Arc::new(self.membership(keyring)),
             workload,
             retry: Some(self.client_retry.clone()),
+            multicast: self.orderers > 1,
         })
     }
 }
@@ -294,9 +354,16 @@ where
                  its two applications, and an executor-pool worker)"
             ));
         }
-        // A third of the rest run transactions, the others keep ledgers.
-        let workers = ((servers - 1) / 3).max(1);
-        Ok(OxiiDeployment::new(servers - 1 - workers, workers))
+        // From 7 servers on, four of them order through PBFT (f = 1); below, one orderer
+        // runs the sequencer. A third of the rest run transactions, the others keep ledgers.
+        let orderers = if servers >= PBFT_ORDERED_FROM { 4 } else { 1 };
+        let rest = servers - orderers;
+        let workers = (rest / 3).max(1);
+        let deployment = OxiiDeployment::new(rest - workers, workers);
+        if orderers == 1 {
+            return Ok(deployment);
+        }
+        deployment.with_pbft_ordering(orderers)
     }
 
     fn servers(&self) -> usize {
@@ -324,11 +391,19 @@ where
         )
     }
 
-    fn verifications_per_tx(&self, _batch: f64) -> f64 {
-        // The orderer checks the client's signature when it builds the block and each agent of
-        // the transaction's application re-checks it before executing (gap G19). Blocks,
-        // results and replies are authenticated by the links, not signed.
+    fn verifications_per_tx(&self, batch: f64) -> f64 {
+        // The orderer checks the client's signature when it builds the block (PBFT orderers:
+        // each of n on intake, clients multicasting, and again when it builds the block) and
+        // each agent of the transaction's application re-checks it before executing (gap
+        // G19). PBFT ordering adds, per batch, the PRE-PREPARE at n-1 backups and each PREPARE
+        // and COMMIT at the n-1 others. Blocks, results and replies are authenticated by the
+        // links, not signed.
         let agents_per_app = self.executors as f64 / APPS.len() as f64;
-        1.0 + agents_per_app
+        if self.orderers == 1 {
+            return 1.0 + agents_per_app;
+        }
+        let n = self.orderers as f64;
+        let consensus_per_batch = (n - 1.0) + (n - 1.0) * (n - 1.0) + n * (n - 1.0);
+        2.0 * n + agents_per_app + consensus_per_batch / batch.max(1.0)
     }
 }

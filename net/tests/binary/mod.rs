@@ -15,9 +15,13 @@ pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-/// A scratch directory for one test, unique per process.
+/// A scratch directory for one test, unique per call.
 pub fn scratch(name: &str) -> PathBuf {
-    std::env::temp_dir().join(format!("quorate-{name}-{}", std::process::id()))
+    // Every test of the crate runs in one process: a counter keeps two runs of one helper (two
+    // cluster sizes of one protocol, say) out of each other's keys and stores.
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    std::env::temp_dir().join(format!("quorate-{name}-{}-{n}", std::process::id()))
 }
 
 /// Runs `quorate cluster --protocol P --nodes N --clients C --duration S [extra]` in a scratch

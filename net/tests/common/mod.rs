@@ -47,7 +47,7 @@ pub fn cluster_text(replicas: u32, clients: u32) -> String {
 }
 
 pub fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("quorate-{name}-{}", std::process::id()));
+    let dir = crate::binary::scratch(name);
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
