@@ -24,7 +24,7 @@ fn most_general_equivocating_primary_cannot_split_commits() {
 
 #[test]
 fn silent_primary_is_replaced_by_a_view_change() {
-    assert_verified("silent-primary", 1_133);
+    assert_verified("silent-primary", 1_331);
 }
 
 #[test]

@@ -85,7 +85,7 @@ fn agrees(config: &str, bfs_quotient: usize) {
 
 #[test]
 fn pbft_silent_primary_symmetric_run_agrees_with_plain() {
-    agrees("silent-primary", 591);
+    agrees("silent-primary", 692);
 }
 
 #[test]

@@ -1,5 +1,6 @@
 //! `quorate cluster --protocol xov` as a user runs it: a short loopback run of two endorsing
-//! peers and an orderer over QUIC whose peers' ledgers agree, and the refusals (size, restart).
+//! peers and an orderer over QUIC whose peers' ledgers agree, the same with four orderers
+//! agreeing through PBFT, and the refusals (size, restart).
 
 use crate::binary::{healthy_cluster, quorate, text};
 
@@ -11,6 +12,21 @@ fn an_xov_cluster_commits_and_its_peers_ledgers_agree() {
     assert!(stdout.contains("replica 0: ledger height"), "{stdout}");
     assert!(stdout.contains("replica 1: ledger height"), "{stdout}");
     assert!(!stdout.contains("replica 2:"), "{stdout}");
+}
+
+#[test]
+fn a_seven_node_xov_cluster_orders_through_pbft() {
+    // Peers 0-2 endorse and commit; orderers 3-6 agree through PBFT.
+    let (stdout, _) = healthy_cluster("xov", 7, 3, 3, &[]);
+    for peer in [0, 1, 2] {
+        assert!(
+            stdout.contains(&format!("replica {peer}: ledger height")),
+            "{stdout}"
+        );
+    }
+    for orderer in [3, 4, 5, 6] {
+        assert!(!stdout.contains(&format!("replica {orderer}:")), "{stdout}");
+    }
 }
 
 #[test]

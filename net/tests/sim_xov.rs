@@ -2,7 +2,8 @@
 //! application: delta-write and plain-MVCC runs complete every transaction in the liveness
 //! phase with every peer holding the same ledger (blocks and validation codes), runs replay
 //! exactly from their seed, and the checks catch a broken protocol (peers validating in their
-//! own order) and a broken runtime (dropped timers).
+//! own order) and a broken runtime (dropped timers). With four orderers agreeing through PBFT
+//! in place of the one, runs complete too, also when the primary orderer is silent.
 //!
 //! The network here reorders but does not lose messages: XOV's peers have no block catch-up
 //! (a lost delivery would leave a peer behind for good), see the deployment's notes.
@@ -10,7 +11,7 @@
 use std::sync::Arc;
 
 use quorate_impl::crypto::{Keyring, NodeId, Signer, Symbolic};
-use quorate_impl::xov::{Honest, LocalOrder, Rules, XovNode};
+use quorate_impl::xov::{Honest, LocalOrder, Orderer, Rules, XovNode};
 use quorate_net::protocols::xov::XovDeployment;
 use quorate_net::sim::{SimConfig, SimFailure, SimHost, SimReport};
 
@@ -19,7 +20,7 @@ const OPERATIONS: u64 = 16;
 const PEERS: [NodeId; 2] = [0, 1];
 
 fn actors<R: Rules>(deployment: &XovDeployment) -> Vec<XovNode<Symbolic, R>> {
-    let servers = deployment.peers + 1;
+    let servers = deployment.peers + deployment.orderers;
     let total = (servers + CLIENTS) as NodeId;
     let keyring = Arc::new(Keyring::symbolic(0..total));
     (0..total)
@@ -124,5 +125,51 @@ fn the_liveness_phase_catches_a_runtime_that_drops_timers() {
     match run::<Honest>(true, config) {
         Err(SimFailure::NotLive { stuck, .. }) => assert_eq!(stuck.len(), CLIENTS),
         other => panic!("a runtime that loses timers must fail liveness, got {other:?}"),
+    }
+}
+
+/// The cluster of `run` with four orderers agreeing through PBFT, the first of them silent if
+/// `silent_primary` (a node that never sends, at the primary of view 0).
+fn run_pbft_ordered(seed: u64, silent_primary: bool) -> SimReport {
+    let deployment = XovDeployment::new(PEERS.len())
+        .with_pbft_ordering(4)
+        .expect("four orderers tolerate one");
+    let mut actors = actors::<Honest>(&deployment);
+    let primary = deployment.orderer_ids()[0];
+    if silent_primary {
+        actors[primary as usize] = XovNode::Orderer(Orderer {
+            peers: Vec::new(),
+            max_block: usize::MAX,
+        });
+    }
+    SimHost::new(SimConfig::calm(seed), actors, "symbolic")
+        .run()
+        .unwrap_or_else(|failure| panic!("seed {seed}: {failure}"))
+}
+
+#[test]
+fn pbft_ordered_runs_complete_with_agreeing_ledgers() {
+    for seed in 0..3 {
+        let report = run_pbft_ordered(seed, false);
+        // Each transaction is in a block exactly once: orderers drop a re-broadcast of a
+        // transaction already cut into a block.
+        assert_eq!(
+            assert_complete(&report),
+            CLIENTS as u64 * OPERATIONS,
+            "seed {seed}"
+        );
+    }
+}
+
+#[test]
+fn a_silent_primary_orderer_is_replaced_by_a_view_change() {
+    for seed in 0..2 {
+        let report = run_pbft_ordered(seed, true);
+        // Nothing is ordered in view 0: the run outlasts at least one view timeout.
+        assert!(
+            report.end >= XovDeployment::new(2).pbft.view_timeout.start,
+            "seed {seed}: {report:?}"
+        );
+        assert_complete(&report);
     }
 }

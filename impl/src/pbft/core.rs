@@ -101,7 +101,15 @@ pub struct CoreState<P, C: Crypto> {
     /// the window, at most one per (signer, phase), ordered by (signer, phase). A real network
     /// delivers a vote once: dropping it would stall the slot until a view change.
     pub early: BTreeMap<Seq, Vec<SignedVote<C>>>,
+    /// While changing views: PRE-PREPAREs of the view being moved to that arrived before its
+    /// NEW-VIEW (the network reorders the primary's NEW-VIEW and its first fresh PRE-PREPAREs;
+    /// dropping them left the new view without a prepare quorum until it timed out too).
+    /// The first per sequence number wins; logged on entering that view.
+    pub early_pre_prepares: BTreeMap<Seq, (SignedPrePrepare<C>, Batch<P>)>,
 }
+
+/// A signed PRE-PREPARE.
+pub type SignedPrePrepare<C> = Signed<PrePrepare<<C as Crypto>::Digest>, C>;
 
 /// A signed PREPARE or COMMIT.
 pub type SignedVote<C> = Signed<Vote<<C as Crypto>::Digest>, C>;
@@ -259,15 +267,18 @@ impl<P: Payload, C: Crypto, R: Rules> Core<P, C, R> {
             next_seq: 1,
             pending: Vec::new(),
             early: BTreeMap::new(),
+            early_pre_prepares: BTreeMap::new(),
         }
     }
 
-    fn in_window(&self, state: &CoreState<P, C>, seq: Seq) -> bool {
+    pub(super) fn in_window(&self, state: &CoreState<P, C>, seq: Seq) -> bool {
         seq > state.low() && seq <= state.low() + self.window
     }
 
     /// A request reached this replica and is not executed yet. The primary orders it; a
-    /// backup remembers it and starts its view timer (card §6.2 "Timers").
+    /// backup remembers it and, unless it already watches one, starts its view timer (card
+    /// §6.2 "Timers"). Restarting the timer on every new request would let clients that keep
+    /// retrying within the timeout postpone a view change away from a silent primary forever.
     pub fn propose<O: Clone>(
         &self,
         st: &mut Lens<'_, '_, O, P, C>,
@@ -277,15 +288,17 @@ impl<P: Payload, C: Crypto, R: Rules> Core<P, C, R> {
         if st.get().pending.contains(&payload) {
             return;
         }
+        let watching = !st.get().pending.is_empty();
         st.to_mut().pending.push(payload);
         if self.primary(st.get().view) == self.id() {
             self.fill(st, out);
-        } else {
+        } else if !watching {
             out.set_timer(CoreTimer::ViewTimer, self.view_timeout.clone());
         }
     }
 
-    /// The replica executed these payloads: stop watching them.
+    /// The replica executed these payloads: stop watching them. A backup still watching
+    /// others restarts its view timer, as the primary is making progress.
     pub fn executed<O: Clone>(
         &self,
         st: &mut Lens<'_, '_, O, P, C>,
@@ -297,8 +310,13 @@ impl<P: Payload, C: Crypto, R: Rules> Core<P, C, R> {
         }
         let state = st.to_mut();
         state.pending.retain(|p| !payloads.contains(p));
-        if state.pending.is_empty() && state.status == Status::Normal {
+        if state.status != Status::Normal {
+            return;
+        }
+        if state.pending.is_empty() {
             out.cancel_timer(CoreTimer::ViewTimer);
+        } else if self.primary(state.view) != self.id() {
+            out.set_timer(CoreTimer::ViewTimer, self.view_timeout.clone());
         }
     }
 
@@ -446,16 +464,27 @@ impl<P: Payload, C: Crypto, R: Rules> Core<P, C, R> {
         let state = st.get();
         let pp = signed.value();
         let from_primary = signed.signer() == self.primary(pp.view);
-        let acceptable = state.status == Status::Normal
-            && pp.view == state.view
+        let changing = state.status == Status::ViewChanging;
+        // The first PRE-PREPARE for (v, n) wins.
+        let first = if changing {
+            !state.early_pre_prepares.contains_key(&pp.seq)
+        } else {
+            !state.slots.contains_key(&pp.seq)
+        };
+        let acceptable = pp.view == state.view
             && (from_primary || !R::CHECK_PRIMARY)
             && signed.signer() != self.id()
             && self.replicas.contains(&signed.signer())
             && self.in_window(state, pp.seq)
-            && !state.slots.contains_key(&pp.seq) // the first PRE-PREPARE for (v, n) wins
+            && first
             && pp.digest == C::digest(&batch)
             && signed.verify(&self.keyring);
         if !acceptable {
+            return Events::default();
+        }
+        if changing {
+            let seq = pp.seq;
+            st.to_mut().early_pre_prepares.insert(seq, (signed, batch));
             return Events::default();
         }
         self.log_pre_prepare(st, signed, batch, out)
@@ -470,8 +499,9 @@ impl<P: Payload, C: Crypto, R: Rules> Core<P, C, R> {
         let state = st.get();
         let vote = signed.value();
         let voter = signed.signer();
-        let eligible = state.status == Status::Normal
-            && vote.view == state.view
+        // While changing views, votes of the view being moved to wait in `early` (their
+        // PRE-PREPARE may come before the NEW-VIEW, see `early_pre_prepares`).
+        let eligible = vote.view == state.view
             && voter != self.id()
             && self.replicas.contains(&voter)
             && !(vote.phase == Phase::Prepare && voter == self.primary(vote.view))

@@ -295,3 +295,59 @@ fn a_full_pipeline_gathers_waiting_requests_into_one_batch() {
         "one batch of both"
     );
 }
+
+fn view_change_to_1(signer: NodeId) -> super::msgs::SignedViewChange<u8, Symbolic> {
+    Signer::symbolic(signer).sign(super::msgs::ViewChange {
+        new_view: 1,
+        stable: super::msgs::StableCheckpoint::genesis(),
+        prepared: Vec::new(),
+    })
+}
+
+#[test]
+fn a_new_primarys_pre_prepare_that_overtakes_its_new_view_still_counts() {
+    // Backup 2 moves to view 1 (primary 1) on f+1 = 2 VIEW-CHANGEs; the new primary's first
+    // PRE-PREPARE of view 1 reaches it before the NEW-VIEW. Dropped, the slot could never
+    // gather 2f+1 with one replica silent, and view 1 would time out like view 0.
+    let backup = core(2, 1, 0, 4);
+    let mut state = backup.init();
+    let mut out = Sent::default();
+    for signer in [1, 3] {
+        let vc = CoreMsg::ViewChange(view_change_to_1(signer));
+        deliver(&backup, &mut state, signer, vc, &mut out);
+    }
+    assert_eq!((state.view, state.status), (1, super::Status::ViewChanging));
+    let batch = Batch::Requests(vec![7]);
+    let early = Signer::symbolic(1).sign(PrePrepare {
+        view: 1,
+        seq: 1,
+        digest: Symbolic::digest(&batch),
+    });
+    deliver(
+        &backup,
+        &mut state,
+        1,
+        CoreMsg::PrePrepare(early, batch.clone()),
+        &mut out,
+    );
+    let new_view = Signer::symbolic(1).sign(super::msgs::NewView {
+        view: 1,
+        view_changes: [1, 2, 3].map(view_change_to_1).to_vec(),
+        pre_prepares: Vec::new(),
+    });
+    deliver(&backup, &mut state, 1, CoreMsg::NewView(new_view), &mut out);
+    assert_eq!(state.status, super::Status::Normal);
+    assert!(state.early_pre_prepares.is_empty(), "logged on entering");
+    // Its own PREPARE and replica 3's make 2f: prepared in view 1.
+    deliver(
+        &backup,
+        &mut state,
+        3,
+        vote(3, Phase::Prepare, 1, 1, &batch),
+        &mut out,
+    );
+    assert!(
+        state.certs.get(&1).is_some_and(|cert| cert.view() == 1),
+        "prepared from the PRE-PREPARE that came before the NEW-VIEW"
+    );
+}

@@ -7,6 +7,7 @@
 //! - [`learner`]: in-order delivery from commit certificates or f+1 matching deliveries.
 //! - [`replica`]: the actor: core + learner + application, replies, state transfer.
 //! - [`client`]: the client actor: signed requests, f+1 matching replies, retransmission.
+//! - [`ordering`]: an ordering service of replicas cutting numbered blocks for an upper layer.
 //! - [`adversary`]: Byzantine replicas (scripted, and the most-general message set).
 //! - [`rules`]: the honest rules and the mutants.
 //!
@@ -21,6 +22,7 @@ pub mod core;
 mod core_tests;
 pub mod learner;
 pub mod msgs;
+pub mod ordering;
 mod rename;
 pub mod replica;
 pub mod rules;

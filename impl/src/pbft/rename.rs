@@ -202,6 +202,11 @@ impl<P: Rename> Rename for CoreState<P, Symbolic> {
                     (*seq, votes)
                 })
                 .collect(),
+            early_pre_prepares: self
+                .early_pre_prepares
+                .iter()
+                .map(|(seq, (pp, batch))| (*seq, (pp.rename(perm), batch.rename(perm))))
+                .collect(),
         }
     }
 }

@@ -46,6 +46,7 @@ impl<P: Payload, C: Crypto, R: Rules> Core<P, C, R> {
         state.status = Status::ViewChanging;
         state.slots.clear();
         state.early.clear();
+        state.early_pre_prepares.clear();
         let vc = self.signer.sign(ViewChange {
             new_view,
             stable: state.stable.clone(),
@@ -249,10 +250,15 @@ impl<P: Payload, C: Crypto, R: Rules> Core<P, C, R> {
             self.install_stable(st, stable, out);
         }
         let state = st.to_mut();
+        // What arrived early for the view being moved to counts now; for another view, stale.
+        let mut early_pre_prepares = std::mem::take(&mut state.early_pre_prepares);
+        if view != state.view {
+            state.early.clear();
+            early_pre_prepares.clear();
+        }
         state.view = view;
         state.status = Status::Normal;
         state.slots.clear();
-        state.early.clear();
         state.view_changes = state.view_changes.split_off(&(view + 1));
         let last = pre_prepares
             .last()
@@ -266,6 +272,13 @@ impl<P: Payload, C: Crypto, R: Rules> Core<P, C, R> {
         }
         for (pp, batch) in pre_prepares {
             if pp.value().seq > st.get().low() {
+                events.absorb(self.log_pre_prepare(st, pp, batch, out));
+            }
+        }
+        // The NEW-VIEW's re-proposals came first, so they win any sequence number both name.
+        for (seq, (pp, batch)) in early_pre_prepares {
+            let state = st.get();
+            if self.in_window(state, seq) && !state.slots.contains_key(&seq) {
                 events.absorb(self.log_pre_prepare(st, pp, batch, out));
             }
         }

@@ -35,8 +35,9 @@ pub struct Client<C: Crypto> {
     pub signer: Signer<C>,
     /// The endorsing peers it asks.
     pub endorsers: Vec<NodeId>,
-    /// The ordering service.
-    pub orderer: NodeId,
+    /// The ordering service: the one orderer, or every PBFT orderer (each hears each
+    /// broadcast, so a backup can suspect a primary that withholds it).
+    pub orderers: Vec<NodeId>,
     /// Each transaction's operations, in order.
     pub workload: Vec<Vec<TokenOp>>,
     /// How many times each transaction is broadcast (1 = honest).
@@ -107,6 +108,15 @@ impl<C: Crypto> Client<C> {
         self.arm_retry(out);
     }
 
+    fn broadcast<A>(&self, submission: Submission<C>, out: &mut Out<A>)
+    where
+        A: Actor<Msg = XovMsg<C>, Timer = XovTimer>,
+    {
+        for &orderer in &self.orderers {
+            out.send(node_id(orderer), XovMsg::Broadcast(submission.clone()));
+        }
+    }
+
     fn arm_retry<A>(&self, out: &mut Out<A>)
     where
         A: Actor<Msg = XovMsg<C>, Timer = XovTimer>,
@@ -172,12 +182,12 @@ impl<C: Crypto> Client<C> {
                         endorsements,
                     });
                     for copy in 0..self.copies {
-                        out.send(
-                            node_id(self.orderer),
-                            XovMsg::Broadcast(Submission {
+                        self.broadcast(
+                            Submission {
                                 tx: tx.clone(),
                                 copy,
-                            }),
+                            },
+                            out,
                         );
                     }
                     if self.await_commit.is_some() {
@@ -234,7 +244,7 @@ impl<C: Crypto> Client<C> {
             if let Some((_, copies)) = &mut client.in_flight {
                 *copies = copies.saturating_add(1);
             }
-            out.send(node_id(self.orderer), XovMsg::Broadcast(submission));
+            self.broadcast(submission, out);
             self.arm_retry(out);
         } else if client.current as usize <= self.workload.len() {
             let proposal = self.proposal(client.current);

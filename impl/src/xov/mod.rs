@@ -3,18 +3,21 @@
 //!
 //! - [`client`]: proposes, collects endorsements, broadcasts the transaction to ordering.
 //! - [`peer`]: endorses by simulating against its versioned state, and commits blocks delivered
-//!   through the Paxos [`Learner`](crate::paxos::learner::Learner), validating in block order.
+//!   through PBFT's [`Learner`](crate::pbft::Learner), validating in block order.
 //! - [`orderer`]: the abstract sequencer of `spec/` as an actor (model ordering service).
+//! - [`pbft_orderer`]: a deployed ordering service of PBFT replicas.
 //! - [`rules`]: honest validation, the mutants and the seed-literal replay variant.
 
 pub mod client;
 pub mod orderer;
+pub mod pbft_orderer;
 pub mod peer;
 pub mod rules;
 
 use crate::component::NoTimer;
 use crate::crypto::{Crypto, Signed};
-use crate::paxos::LearnerMsg;
+use crate::pbft::ordering::{HoldsOrdering, OrderingState, Stamped};
+use crate::pbft::{CoreMsg, CoreTimer};
 use quorate_spec::token::{TokenError, TokenOp};
 use quorate_spec::xov::RwSet;
 use quorate_spec::{Transaction, TxId};
@@ -23,6 +26,7 @@ use std::sync::Arc;
 
 pub use client::{Client, ClientState};
 pub use orderer::{Orderer, OrdererState};
+pub use pbft_orderer::PbftOrderer;
 pub use peer::{Peer, PeerState};
 pub use rules::{
     ApplyInvalid, CheckedDeltaReads, DropInvalid, Honest, IgnorePolicy, LocalOrder,
@@ -93,8 +97,8 @@ pub enum XovMsg<C: Crypto> {
         /// Its transactions in order.
         txs: Vec<Submission<C>>,
     },
-    /// Between learners (catch-up; unused while the orderer's deliveries are never lost).
-    Learner(LearnerMsg<Submission<C>, ()>),
+    /// Between PBFT orderers (deployment only).
+    Consensus(CoreMsg<Submission<C>, C>),
     /// Committing peer → the transaction's client: its validation code (Fabric's commit
     /// event; sent only by deployed peers, see [`Peer::notify_clients`]).
     Committed {
@@ -105,9 +109,16 @@ pub enum XovMsg<C: Crypto> {
     },
 }
 
-impl<C: Crypto> From<LearnerMsg<Submission<C>, ()>> for XovMsg<C> {
-    fn from(msg: LearnerMsg<Submission<C>, ()>) -> Self {
-        XovMsg::Learner(msg)
+impl<C: Crypto> From<CoreMsg<Submission<C>, C>> for XovMsg<C> {
+    fn from(msg: CoreMsg<Submission<C>, C>) -> Self {
+        XovMsg::Consensus(msg)
+    }
+}
+
+impl<C: Crypto> Stamped for Submission<C> {
+    fn stamp(&self) -> (quorate_spec::ClientId, u64) {
+        let id = self.tx.id();
+        (id.client, id.seq)
     }
 }
 
@@ -119,6 +130,14 @@ pub enum XovTimer {
     Cut,
     /// A deployed client re-sends what may have been lost (see [`Client::await_commit`]).
     Retry,
+    /// A PBFT orderer's view timer.
+    Consensus(CoreTimer),
+}
+
+impl From<CoreTimer> for XovTimer {
+    fn from(timer: CoreTimer) -> Self {
+        XovTimer::Consensus(timer)
+    }
 }
 
 impl From<NoTimer> for XovTimer {
@@ -132,8 +151,10 @@ impl From<NoTimer> for XovTimer {
 pub enum XovNode<C: Crypto, R: Rules> {
     /// An endorsing and committing peer.
     Peer(Peer<C, R>),
-    /// The ordering service.
+    /// The ordering service (the model's, or a deployment's single orderer).
     Orderer(Orderer),
+    /// One of a deployment's orderers agreeing through PBFT.
+    PbftOrderer(PbftOrderer<C>),
     /// A client with its workload.
     Client(Client<C>),
 }
@@ -146,8 +167,26 @@ pub enum XovState<C: Crypto> {
     Peer(PeerState<C>),
     /// The orderer's state.
     Orderer(OrdererState<C>),
+    /// A PBFT orderer's state.
+    PbftOrderer(Box<OrderingState<Submission<C>, C>>),
     /// A client's state.
     Client(ClientState<C>),
+}
+
+impl<C: Crypto> HoldsOrdering<Submission<C>, C> for XovState<C> {
+    fn ordering(&self) -> &OrderingState<Submission<C>, C> {
+        match self {
+            XovState::PbftOrderer(s) => s,
+            _ => unreachable!("a PBFT orderer's state is a PBFT orderer state"),
+        }
+    }
+
+    fn ordering_mut(&mut self) -> &mut OrderingState<Submission<C>, C> {
+        match self {
+            XovState::PbftOrderer(s) => s,
+            _ => unreachable!("a PBFT orderer's state is a PBFT orderer state"),
+        }
+    }
 }
 
 impl<C: Crypto> XovState<C> {
@@ -192,6 +231,9 @@ impl<C: Crypto, R: Rules> stateright::actor::Actor for XovNode<C, R> {
         match self {
             XovNode::Peer(peer) => XovState::Peer(peer.init()),
             XovNode::Orderer(orderer) => XovState::Orderer(orderer.init()),
+            XovNode::PbftOrderer(orderer) => {
+                XovState::PbftOrderer(Box::new(orderer.ordering.init()))
+            }
             XovNode::Client(client) => XovState::Client(client.on_start(out)),
         }
     }
@@ -208,6 +250,7 @@ impl<C: Crypto, R: Rules> stateright::actor::Actor for XovNode<C, R> {
         match self {
             XovNode::Peer(peer) => peer.on_msg(state, src, msg, out),
             XovNode::Orderer(orderer) => orderer.on_msg(state, msg, out),
+            XovNode::PbftOrderer(orderer) => orderer.on_msg(state, src, msg, out),
             XovNode::Client(client) => client.on_msg(state, src, msg, out),
         }
     }
@@ -222,6 +265,9 @@ impl<C: Crypto, R: Rules> stateright::actor::Actor for XovNode<C, R> {
         match (self, timer) {
             (XovNode::Orderer(orderer), XovTimer::Cut) => orderer.cut(state, out),
             (XovNode::Client(client), XovTimer::Retry) => client.on_retry(state, out),
+            (XovNode::PbftOrderer(orderer), XovTimer::Consensus(timer)) => {
+                orderer.on_timeout(state, *timer, out)
+            }
             _ => {}
         }
     }
@@ -230,6 +276,7 @@ impl<C: Crypto, R: Rules> stateright::actor::Actor for XovNode<C, R> {
         match self {
             XovNode::Peer(peer) => format!("peer {}", peer.id),
             XovNode::Orderer(_) => "orderer".into(),
+            XovNode::PbftOrderer(orderer) => format!("orderer {}", orderer.ordering.id()),
             XovNode::Client(client) => format!("client {}", client.signer.id()),
         }
     }

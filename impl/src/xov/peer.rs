@@ -5,7 +5,8 @@
 //! by a delta are advisory (card G3) and are not MVCC-checked: the commit-time invariant check
 //! replaces them.
 //!
-//! Committing: blocks arrive through the Paxos [`Learner`] (in slot order, no gaps); each
+//! Committing: blocks arrive through PBFT's [`Learner`] (from the one orderer, or once f + 1 of
+//! the PBFT orderers sent the same; in number order, no gaps); each
 //! transaction is validated in block order — payload and signatures, transaction id not taken
 //! by an earlier block, endorsement policy, transaction id not taken earlier in this block,
 //! MVCC, then the token invariants for delta write sets — and only valid ones are applied,
@@ -13,10 +14,9 @@
 
 use super::rules::Rules;
 use super::{Endorsed, Proposal, Submission, XovMsg, XovState, XovTimer, XovTx};
-use crate::component::{node_id, CowLens};
+use crate::component::node_id;
 use crate::crypto::{Crypto, Keyring, NodeId, Signer};
-use crate::paxos::learner::Learner;
-use crate::paxos::{LearnerState, Value};
+use crate::pbft::{Batch, Learner, LearnerState};
 use quorate_spec::token::{deltas_conserve, is_holding_key, TokenApp};
 use quorate_spec::xov::{
     apply_versioned, mvcc_check, values, versioned_genesis, Code, Org, Policy, RwSet, Version,
@@ -50,8 +50,8 @@ pub struct Peer<C: Crypto, R: Rules> {
     pub app: TokenApp,
     /// The genesis token state (block 0).
     pub genesis: Arc<KvState>,
-    /// Delivers ordered blocks without gaps.
-    pub learner: Learner<crate::paxos::Honest>,
+    /// Delivers ordered blocks without gaps, from the orderers only.
+    pub learner: Learner,
     /// A Byzantine endorser (card D7): it signs simulation results with every write that
     /// lowers a balance or hold removed, i.e. credits with no debit. Its commits stay honest.
     pub forges_credits: bool,
@@ -90,7 +90,7 @@ fn peer_mut<C: Crypto>(state: &mut XovState<C>) -> &mut PeerState<C> {
 }
 
 impl<C: Crypto, R: Rules> Peer<C, R> {
-    /// A peer; `peers` are every committing peer (the learner's catch-up partners).
+    /// A peer taking blocks from `orderers` (one: the sequencer; 3f+1: PBFT orderers).
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         signer: Signer<C>,
@@ -99,7 +99,7 @@ impl<C: Crypto, R: Rules> Peer<C, R> {
         policy: Policy,
         app: TokenApp,
         genesis: Arc<KvState>,
-        peers: Vec<NodeId>,
+        orderers: Vec<NodeId>,
     ) -> Self {
         let id = signer.id();
         Peer {
@@ -110,8 +110,7 @@ impl<C: Crypto, R: Rules> Peer<C, R> {
             policy,
             app,
             genesis,
-            // Deliveries are never lost in the model, so a gap is only a reordering: never ask.
-            learner: Learner::new(id, peers, u64::MAX / 2),
+            learner: Learner::new(orderers),
             forges_credits: false,
             notify_clients: false,
             _rules: PhantomData,
@@ -360,14 +359,21 @@ impl<C: Crypto, R: Rules> Peer<C, R> {
                 out.send(node_id(src), reply);
             }
             XovMsg::Deliver { block, txs } => {
-                let deliverable = {
-                    let mut lens: CowLens<'_, '_, XovState<C>, LearnerState<Submission<C>>> =
-                        CowLens::new(state, |s| &peer_of(s).learner, |s| &mut peer_mut(s).learner);
+                let learner = &peer_of(state).learner;
+                let relevant = self.learner.replicas.contains(&src)
+                    && block >= learner.next_seq
+                    && !learner.learned.contains_key(&block);
+                if !relevant {
+                    return; // not from an orderer, or already taken: a true no-op
+                }
+                let learner = &mut peer_mut(state.to_mut()).learner;
+                let deliverable =
                     self.learner
-                        .learn::<_, _, ()>(&mut lens, block, Value::Batch(txs), out)
-                };
-                for (slot, value) in deliverable {
-                    let Value::Batch(txs) = value else { continue };
+                        .on_delivery(learner, src, block, Batch::Requests(txs));
+                for (slot, batch) in deliverable {
+                    let Batch::Requests(txs) = batch else {
+                        continue;
+                    };
                     let outcomes = self.commit(peer_mut(state.to_mut()), slot, txs);
                     if self.notify_clients {
                         for (tx, code) in outcomes {

@@ -15,6 +15,7 @@ use quorate_impl::oxii::{
     DropWriteWriteEdges, ExecuteBeforeForeignPredecessors, Executor, ExecutorPool, Honest,
     Membership, Orderer, OxiiNode, PbftOrderer, Request, Rules, SkipAccessCheck, Work,
 };
+use quorate_impl::pbft::ordering::Ordering;
 use quorate_impl::pbft::{Core, Learner, Seq};
 use quorate_spec::oxii::{AccessSets, AccountOp, Accounts, DeclaredTx, TxResult};
 use quorate_spec::{AppId, ClientId, Key, KvState, Transaction, TxId};
@@ -252,18 +253,20 @@ impl OxiiConfig {
                 .iter()
                 .map(|&id| {
                     OxiiNode::PbftOrderer(PbftOrderer {
-                        // No checkpoints: a run orders a block or two.
-                        core: Core::new(
-                            Signer::symbolic(id),
-                            orderers.clone(),
-                            orderers.clone(),
-                            membership.keyring.clone(),
-                            self.max_block,
-                            0,
-                            4,
-                            never.clone(),
-                        ),
-                        learner: Learner::new(orderers.clone()),
+                        ordering: Ordering {
+                            // No checkpoints: a run orders a block or two.
+                            core: Core::new(
+                                Signer::symbolic(id),
+                                orderers.clone(),
+                                orderers.clone(),
+                                membership.keyring.clone(),
+                                self.max_block,
+                                0,
+                                4,
+                                never.clone(),
+                            ),
+                            learner: Learner::new(orderers.clone()),
+                        },
                         membership: membership.clone(),
                         rules: PhantomData,
                     })
@@ -408,18 +411,8 @@ impl OxiiConfig {
     }
 }
 
-/// Every message kind of the fixed-batch configurations, as coverage names them.
-pub const MESSAGE_KINDS: &[&str] = &["NewBlock", "ExecCommit", "Execute", "Executed"];
-/// Every message kind of the configurations with clients.
-pub const CLIENT_MESSAGE_KINDS: &[&str] = &[
-    "NewBlock",
-    "ExecCommit",
-    "Execute",
-    "Executed",
-    "Submit",
-    "Reply",
-];
-/// Every message kind of the configuration ordered through PBFT.
+/// Every message kind of the configuration ordered through PBFT, as coverage names them; the
+/// other configurations use a prefix of it.
 pub const PBFT_ORDERED_MESSAGE_KINDS: &[&str] = &[
     "NewBlock",
     "ExecCommit",
@@ -429,6 +422,10 @@ pub const PBFT_ORDERED_MESSAGE_KINDS: &[&str] = &[
     "Reply",
     "Consensus",
 ];
+/// Every message kind of the configurations with clients.
+pub const CLIENT_MESSAGE_KINDS: &[&str] = PBFT_ORDERED_MESSAGE_KINDS.split_at(6).0;
+/// Every message kind of the fixed-batch configurations.
+pub const MESSAGE_KINDS: &[&str] = PBFT_ORDERED_MESSAGE_KINDS.split_at(4).0;
 /// Timer kinds of the configurations with clients (model clients arm no `Retry`).
 pub const CLIENT_TIMER_KINDS: &[&str] = &["Cut"];
 

@@ -4,7 +4,8 @@
 //! mutants.
 //!
 //! Composition by specification (DESIGN §3): ordering is the abstract sequencer of `spec/`
-//! as an actor, and every peer receives blocks through the real Paxos `Learner`.
+//! as an actor, and every peer receives blocks through PBFT's real `Learner` (over that one
+//! orderer).
 
 use crate::registry::{
     check_via, explore_via, suite_entry, ConfigError, ConfigInfo, Dispatch, ModelNames, ModelTask,
@@ -155,7 +156,7 @@ impl XovConfig {
                     self.policy.clone(),
                     self.app(),
                     genesis.clone(),
-                    PEERS.to_vec(),
+                    vec![ORDERER],
                 );
                 peer.forges_credits = self.forging_endorser == Some(id);
                 XovNode::Peer(peer)
@@ -169,7 +170,7 @@ impl XovConfig {
             actors.push(XovNode::Client(Client {
                 signer: Signer::symbolic((PEERS.len() + 1 + index) as NodeId),
                 endorsers: spec.endorsers.clone(),
-                orderer: ORDERER,
+                orderers: vec![ORDERER],
                 workload: spec.workload.clone(),
                 copies: spec.copies,
                 await_commit: None,

@@ -23,16 +23,13 @@ use quorate_impl::oxii::{
     Client, Executor, ExecutorPool, Honest, Membership, NodeState, Orderer, OxiiNode, PbftOrderer,
     Rules, Work,
 };
-use quorate_impl::pbft::{Core, Learner, Seq};
-use quorate_impl::quorum;
+use quorate_impl::pbft::Learner;
 use quorate_impl::trace::digest;
 use quorate_spec::oxii::{AccessSets, AccountOp, Accounts};
 use quorate_spec::{AppId, Key, KvState, Value};
 
+use super::pbft::{check_pbft_orderers, PbftKnobs, PBFT_ORDERED_FROM};
 use super::{Committed, Deployment, Observed};
-
-/// From this many servers on, a deployed cluster orders through PBFT among four orderers.
-pub const PBFT_ORDERED_FROM: usize = 7;
 
 /// A deployed OXII node with the honest rules.
 pub type OxiiHonest<C> = OxiiNode<C, Accounts, Honest>;
@@ -119,15 +116,8 @@ pub struct OxiiDeployment {
     pub max_wait: Range<Duration>,
     /// Client retry range (a lost request, block or reply).
     pub client_retry: Range<Duration>,
-    /// PBFT ordering: a checkpoint every this many sequence numbers.
-    pub checkpoint_every: Seq,
-    /// PBFT ordering: sequence numbers in flight above the stable checkpoint.
-    pub window: Seq,
-    /// PBFT ordering: a backup orderer waiting this long for a request starts a view change.
-    pub view_timeout: Range<Duration>,
-    /// PBFT ordering: agreed-but-uncommitted batches the primary keeps in flight (requests
-    /// arriving meanwhile fill the next block).
-    pub max_in_flight: usize,
+    /// PBFT ordering: the core's knobs.
+    pub pbft: PbftKnobs,
 }
 
 impl OxiiDeployment {
@@ -142,22 +132,13 @@ impl OxiiDeployment {
             max_block: 200,
             max_wait: Duration::from_millis(5)..Duration::from_millis(10),
             client_retry: Duration::from_millis(2000)..Duration::from_millis(3000),
-            checkpoint_every: 16,
-            window: 64,
-            view_timeout: Duration::from_millis(1500)..Duration::from_millis(2500),
-            max_in_flight: 2,
+            pbft: PbftKnobs::default(),
         }
     }
 
     /// The same cluster with `orderers` orderers agreeing through PBFT (3f+1, f ≥ 1).
     pub fn with_pbft_ordering(self, orderers: usize) -> Result<Self, String> {
-        let faults = quorum::bft_max_faults(orderers);
-        quorum::check_byzantine_config(orderers, faults).map_err(|e| e.to_string())?;
-        if faults == 0 {
-            return Err(format!(
-                "{orderers} orderers tolerate no Byzantine orderer: PBFT ordering needs 4 or more"
-            ));
-        }
+        check_pbft_orderers(orderers)?;
         Ok(OxiiDeployment { orderers, ..self })
     }
 
@@ -245,18 +226,9 @@ impl OxiiDeployment {
         let membership = Arc::new(self.membership(keyring.clone()));
         if self.orderers > 1 && self.orderer_ids().contains(&id) {
             return OxiiNode::PbftOrderer(PbftOrderer {
-                core: Core::new(
-                    signer,
-                    self.orderer_ids(),
-                    self.orderer_ids(),
-                    keyring,
-                    self.max_block,
-                    self.checkpoint_every,
-                    self.window,
-                    self.view_timeout.clone(),
-                )
-                .with_max_in_flight(self.max_in_flight),
-                learner: Learner::new(self.orderer_ids()),
+                ordering: self
+                    .pbft
+                    .ordering(signer, self.orderer_ids(), keyring, self.max_block),
                 membership,
                 rules: PhantomData,
             });

@@ -7,7 +7,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use quorate_impl::crypto::{Crypto, Keyring, NodeId, Signer};
-use quorate_impl::pbft::{Client, Honest, NodeState, PbftNode, Replica, Rules, Seq};
+use quorate_impl::paxos::core::Payload;
+use quorate_impl::pbft::ordering::Ordering;
+use quorate_impl::pbft::{Client, Core, Honest, Learner, NodeState, PbftNode, Replica, Rules, Seq};
 use quorate_impl::quorum;
 use quorate_impl::trace::digest;
 use quorate_spec::{Application, Key, KvOp, KvStore};
@@ -51,6 +53,74 @@ where
     }
 }
 
+/// From this many servers on, a deployed OXII or XOV cluster orders through PBFT among four
+/// orderers (f = 1); below, one orderer runs the sequencer the checker ran.
+pub const PBFT_ORDERED_FROM: usize = 7;
+
+/// The PBFT core's knobs, the same wherever a deployment runs the core (PBFT replicas, OXII's
+/// and XOV's ordering services).
+#[derive(Clone, Debug)]
+pub struct PbftKnobs {
+    /// A checkpoint every this many sequence numbers.
+    pub checkpoint_every: Seq,
+    /// Watermark window: sequence numbers in flight above the stable checkpoint.
+    pub window: Seq,
+    /// A backup waiting this long for a request to commit starts a view change.
+    pub view_timeout: Range<Duration>,
+    /// The primary's pipeline: sequence numbers ordered and not yet committed, at most
+    /// (requests arriving meanwhile fill the next batch).
+    pub max_in_flight: usize,
+}
+
+impl Default for PbftKnobs {
+    fn default() -> Self {
+        PbftKnobs {
+            checkpoint_every: 16,
+            window: 64,
+            view_timeout: Duration::from_millis(1500)..Duration::from_millis(2500),
+            max_in_flight: 2,
+        }
+    }
+}
+
+impl PbftKnobs {
+    /// Orderer `signer.id()` of an ordering service over `orderers`, batching up to `batch_max`.
+    pub fn ordering<P: Payload, C: Crypto>(
+        &self,
+        signer: Signer<C>,
+        orderers: Vec<NodeId>,
+        keyring: Arc<Keyring<C>>,
+        batch_max: usize,
+    ) -> Ordering<P, C> {
+        Ordering {
+            core: Core::new(
+                signer,
+                orderers.clone(),
+                orderers.clone(),
+                keyring,
+                batch_max,
+                self.checkpoint_every,
+                self.window,
+                self.view_timeout.clone(),
+            )
+            .with_max_in_flight(self.max_in_flight),
+            learner: Learner::new(orderers),
+        }
+    }
+}
+
+/// `orderers` orderers can order through PBFT: 3f+1 with f ≥ 1.
+pub fn check_pbft_orderers(orderers: usize) -> Result<(), String> {
+    let faults = quorum::bft_max_faults(orderers);
+    quorum::check_byzantine_config(orderers, faults).map_err(|e| e.to_string())?;
+    if faults == 0 {
+        return Err(format!(
+            "{orderers} orderers tolerate no Byzantine orderer: PBFT ordering needs 4 or more"
+        ));
+    }
+    Ok(())
+}
+
 /// Knobs of a deployed PBFT cluster.
 #[derive(Clone, Debug)]
 pub struct PbftDeployment {
@@ -58,16 +128,10 @@ pub struct PbftDeployment {
     pub replicas: usize,
     /// Requests per pre-prepared batch.
     pub batch_max: usize,
-    /// A checkpoint every this many sequence numbers.
-    pub checkpoint_every: Seq,
-    /// Watermark window: sequence numbers in flight above the stable checkpoint.
-    pub window: Seq,
-    /// A backup waiting this long for a request to commit starts a view change.
-    pub view_timeout: Range<Duration>,
+    /// The core's knobs.
+    pub pbft: PbftKnobs,
     /// Client broadcast-retry range.
     pub client_retry: Range<Duration>,
-    /// The primary's pipeline: sequence numbers ordered and not yet committed, at most.
-    pub max_in_flight: usize,
 }
 
 impl PbftDeployment {
@@ -76,11 +140,8 @@ impl PbftDeployment {
         PbftDeployment {
             replicas,
             batch_max: 64,
-            checkpoint_every: 16,
-            window: 64,
-            view_timeout: Duration::from_millis(1500)..Duration::from_millis(2500),
+            pbft: PbftKnobs::default(),
             client_retry: Duration::from_millis(1000)..Duration::from_millis(2000),
-            max_in_flight: 2,
         }
     }
 
@@ -102,11 +163,11 @@ impl PbftDeployment {
                 keyring,
                 KvStore,
                 self.batch_max,
-                self.checkpoint_every,
-                self.window,
-                self.view_timeout.clone(),
+                self.pbft.checkpoint_every,
+                self.pbft.window,
+                self.pbft.view_timeout.clone(),
             )
-            .with_max_in_flight(self.max_in_flight),
+            .with_max_in_flight(self.pbft.max_in_flight),
         )
     }
 

@@ -3,8 +3,10 @@
 //! only; every handler is `impl/`'s).
 //!
 //! Roles by id: endorsing and committing peers are `0..peers` (peer `i` in organisation `i`),
-//! the ordering service is server `peers` (the sequencer actor the checker ran, one node), and
-//! clients follow. Deployed peers report commits to clients and deployed clients wait for
+//! the ordering service follows — one node running the sequencer actor the checker ran, or,
+//! from [`PBFT_ORDERED_FROM`] servers on, 3f+1 = 4 orderers agreeing through PBFT (the
+//! `impl/` ordering service; peers take a block once f + 1 orderers sent it) — and clients
+//! follow. Deployed peers report commits to clients and deployed clients wait for
 //! those reports (retrying on a timer), so a client's completed count is committed
 //! transactions, not merely submitted ones.
 
@@ -14,11 +16,12 @@ use std::time::Duration;
 
 use quorate_impl::crypto::{Crypto, Keyring, NodeId, Signer};
 use quorate_impl::trace::digest;
-use quorate_impl::xov::{Client, Honest, Orderer, Peer, Rules, XovNode, XovState};
+use quorate_impl::xov::{Client, Honest, Orderer, PbftOrderer, Peer, Rules, XovNode, XovState};
 use quorate_spec::token::{Account, TokenApp, TokenOp};
 use quorate_spec::xov::{Org, Policy};
 use quorate_spec::Value;
 
+use super::pbft::{check_pbft_orderers, PbftKnobs, PBFT_ORDERED_FROM};
 use super::{Committed, Deployment, Observed};
 
 /// A deployed XOV node with honest validation.
@@ -37,7 +40,7 @@ where
     fn workload_len(&self) -> u64 {
         match self {
             XovNode::Client(client) => client.workload.len() as u64,
-            XovNode::Peer(_) | XovNode::Orderer(_) => 0,
+            XovNode::Peer(_) | XovNode::Orderer(_) | XovNode::PbftOrderer(_) => 0,
         }
     }
 
@@ -74,8 +77,11 @@ where
 /// Knobs of a deployed XOV cluster.
 #[derive(Clone, Debug)]
 pub struct XovDeployment {
-    /// Endorsing and committing peers are ids `0..peers`; the orderer is id `peers`.
+    /// Endorsing and committing peers are ids `0..peers`; the orderers follow.
     pub peers: usize,
+    /// 1: one orderer runs the sequencer (no fault tolerance in ordering); 3f+1 ≥ 4: the
+    /// orderers agree through PBFT and tolerate f Byzantine ones.
+    pub orderers: usize,
     /// The chaincode's endorsement policy (default: every organisation).
     pub policy: Policy,
     /// Genesis accounts `0..accounts`; account 0 is the hot receiver of the workload.
@@ -88,6 +94,8 @@ pub struct XovDeployment {
     pub max_block: usize,
     /// Client retry range (lost proposals, broadcasts or commit reports).
     pub client_retry: Range<Duration>,
+    /// PBFT ordering: the core's knobs.
+    pub pbft: PbftKnobs,
 }
 
 impl XovDeployment {
@@ -95,22 +103,31 @@ impl XovDeployment {
     pub fn new(peers: usize) -> Self {
         XovDeployment {
             peers,
+            orderers: 1,
             policy: Policy::And((0..peers).map(|org| Policy::Org(org as Org)).collect()),
             accounts: 8,
             balance: 1_000_000,
             delta: true,
             max_block: 64,
             client_retry: Duration::from_millis(1000)..Duration::from_millis(2000),
+            pbft: PbftKnobs::default(),
         }
+    }
+
+    /// The same cluster with `orderers` orderers agreeing through PBFT (3f+1, f ≥ 1).
+    pub fn with_pbft_ordering(self, orderers: usize) -> Result<Self, String> {
+        check_pbft_orderers(orderers)?;
+        Ok(XovDeployment { orderers, ..self })
     }
 
     fn peer_ids(&self) -> Vec<NodeId> {
         (0..self.peers as NodeId).collect()
     }
 
-    /// The ordering service's id.
-    pub fn orderer(&self) -> NodeId {
-        self.peers as NodeId
+    /// The orderers' ids.
+    pub fn orderer_ids(&self) -> Vec<NodeId> {
+        let first = self.peers as NodeId;
+        (first..first + self.orderers as NodeId).collect()
     }
 
     fn app(&self) -> TokenApp {
@@ -121,16 +138,24 @@ impl XovDeployment {
         }
     }
 
-    /// Server `signer.id()`: a peer below `peers`, the orderer at `peers`.
+    /// Server `signer.id()`: a peer below `peers`, an orderer from `peers` on.
     pub fn server<C: Crypto, R: Rules>(
         &self,
         signer: Signer<C>,
         keyring: Arc<Keyring<C>>,
     ) -> XovNode<C, R> {
-        if signer.id() == self.orderer() {
-            return XovNode::Orderer(Orderer {
+        if self.orderer_ids().contains(&signer.id()) {
+            if self.orderers == 1 {
+                return XovNode::Orderer(Orderer {
+                    peers: self.peer_ids(),
+                    max_block: self.max_block,
+                });
+            }
+            return XovNode::PbftOrderer(PbftOrderer {
                 peers: self.peer_ids(),
-                max_block: self.max_block,
+                ordering: self
+                    .pbft
+                    .ordering(signer, self.orderer_ids(), keyring, self.max_block),
             });
         }
         let balances = vec![self.balance; self.accounts as usize];
@@ -141,7 +166,7 @@ impl XovDeployment {
             self.policy.clone(),
             self.app(),
             Arc::new(TokenApp::genesis(&balances)),
-            self.peer_ids(),
+            self.orderer_ids(),
         );
         peer.notify_clients = true;
         XovNode::Peer(peer)
@@ -182,7 +207,7 @@ impl XovDeployment {
         XovNode::Client(Client {
             signer,
             endorsers: self.peer_ids(),
-            orderer: self.orderer(),
+            orderers: self.orderer_ids(),
             workload,
             copies: 1,
             await_commit: Some(self.client_retry.clone()),
@@ -205,17 +230,25 @@ where
                  policy needing both) plus the orderer"
             ));
         }
-        if servers - 1 > usize::from(Org::MAX) + 1 {
+        // From 7 servers on, four of them order through PBFT (f = 1); below, one orderer
+        // runs the sequencer. The rest are peers.
+        let orderers = if servers >= PBFT_ORDERED_FROM { 4 } else { 1 };
+        let peers = servers - orderers;
+        if peers > usize::from(Org::MAX) + 1 {
             return Err(format!(
                 "{servers} servers: one organisation per peer allows at most {} peers",
                 usize::from(Org::MAX) + 1
             ));
         }
-        Ok(XovDeployment::new(servers - 1))
+        let deployment = XovDeployment::new(peers);
+        if orderers == 1 {
+            return Ok(deployment);
+        }
+        deployment.with_pbft_ordering(orderers)
     }
 
     fn servers(&self) -> usize {
-        self.peers + 1
+        self.peers + self.orderers
     }
 
     fn server(&self, signer: Signer<C>, keyring: Arc<Keyring<C>>) -> Self::Actor {
@@ -227,8 +260,8 @@ where
     }
 
     fn keeps_ledger(&self, server: NodeId) -> bool {
-        // The orderer keeps the order, not a validated ledger.
-        server != self.orderer()
+        // Orderers keep the order, not a validated ledger.
+        !self.orderer_ids().contains(&server)
     }
 
     fn restart_hazard(&self) -> Option<&'static str> {
