@@ -28,7 +28,9 @@ use quorate_impl::trace::digest;
 use quorate_spec::oxii::{AccessSets, AccountOp, Accounts};
 use quorate_spec::{AppId, Key, KvState, Value};
 
-use super::pbft::{check_pbft_orderers, PbftKnobs, PBFT_ORDERED_FROM};
+use super::pbft::{
+    check_pbft_orderers, consensus_verifications_per_batch, PbftKnobs, PBFT_ORDERED_FROM,
+};
 use super::{Committed, Deployment, Observed};
 
 /// A deployed OXII node with the honest rules.
@@ -367,15 +369,13 @@ where
         // The orderer checks the client's signature when it builds the block (PBFT orderers:
         // each of n on intake, clients multicasting, and again when it builds the block) and
         // each agent of the transaction's application re-checks it before executing (gap
-        // G19). PBFT ordering adds, per batch, the PRE-PREPARE at n-1 backups and each PREPARE
-        // and COMMIT at the n-1 others. Blocks, results and replies are authenticated by the
-        // links, not signed.
+        // G19). PBFT ordering adds its consensus signatures per batch. Blocks, results and
+        // replies are authenticated by the links, not signed.
         let agents_per_app = self.executors as f64 / APPS.len() as f64;
         if self.orderers == 1 {
             return 1.0 + agents_per_app;
         }
         let n = self.orderers as f64;
-        let consensus_per_batch = (n - 1.0) + (n - 1.0) * (n - 1.0) + n * (n - 1.0);
-        2.0 * n + agents_per_app + consensus_per_batch / batch.max(1.0)
+        2.0 * n + agents_per_app + consensus_verifications_per_batch(self.orderers) / batch.max(1.0)
     }
 }

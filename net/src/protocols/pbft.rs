@@ -109,6 +109,14 @@ impl PbftKnobs {
     }
 }
 
+/// Signatures checked across `n` replicas to agree on one batch: n-1 backups check the
+/// PRE-PREPARE, each of the n-1 backups' PREPAREs is checked by the n-1 others, and each of
+/// the n COMMITs by the n-1 others.
+pub fn consensus_verifications_per_batch(n: usize) -> f64 {
+    let n = n as f64;
+    (n - 1.0) + (n - 1.0) * (n - 1.0) + n * (n - 1.0)
+}
+
 /// `orderers` orderers can order through PBFT: 3f+1 with f ≥ 1.
 pub fn check_pbft_orderers(orderers: usize) -> Result<(), String> {
     let faults = quorum::bft_max_faults(orderers);
@@ -238,10 +246,7 @@ where
         let n = self.replicas as f64;
         let f = quorum::bft_max_faults(self.replicas) as f64;
         // Per request: the primary checks it on arrival and each backup in the pre-prepare
-        // (n), and the client checks f+1 signed replies. Per batch: n-1 backups check the
-        // pre-prepare, each of the n-1 backups' prepares is checked by the n-1 others, and
-        // each of the n commits by the n-1 others.
-        let per_batch = (n - 1.0) + (n - 1.0) * (n - 1.0) + n * (n - 1.0);
-        n + f + 1.0 + per_batch / batch.max(1.0)
+        // (n), and the client checks f+1 signed replies.
+        n + f + 1.0 + consensus_verifications_per_batch(self.replicas) / batch.max(1.0)
     }
 }

@@ -21,7 +21,9 @@ use quorate_spec::token::{Account, TokenApp, TokenOp};
 use quorate_spec::xov::{Org, Policy};
 use quorate_spec::Value;
 
-use super::pbft::{check_pbft_orderers, PbftKnobs, PBFT_ORDERED_FROM};
+use super::pbft::{
+    check_pbft_orderers, consensus_verifications_per_batch, PbftKnobs, PBFT_ORDERED_FROM,
+};
 use super::{Committed, Deployment, Observed};
 
 /// A deployed XOV node with honest validation.
@@ -272,11 +274,17 @@ where
         )
     }
 
-    fn verifications_per_tx(&self, _batch: f64) -> f64 {
+    fn verifications_per_tx(&self, batch: f64) -> f64 {
         let peers = self.peers as f64;
         // Each endorser checks the client's proposal (peers); each committing peer checks the
         // proposal again and every endorsement (peers x (1 + peers)). The client does not check
-        // endorsements (validation does), and blocks and commit reports are unsigned.
-        peers + peers * (1.0 + peers)
+        // endorsements (validation does), and blocks and commit reports are unsigned. PBFT
+        // orderers add their consensus signatures per batch (they check no submission).
+        let ordering = if self.orderers > 1 {
+            consensus_verifications_per_batch(self.orderers) / batch.max(1.0)
+        } else {
+            0.0
+        };
+        peers + peers * (1.0 + peers) + ordering
     }
 }
